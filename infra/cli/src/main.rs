@@ -1,0 +1,111 @@
+//! `partnerhook`: the operator CLI. `serve` runs everything locally; `program create` sets up
+//! a program in the embedded store or in a DynamoDB table.
+
+use clap::{Args, Parser, Subcommand};
+use partnerhook::app::App;
+use partnerhook::{local, program, runtime};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "partnerhook", version, about = "Partnerhook operator CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every route of every function in one process on localhost.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Folder of the embedded store (created if missing).
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+    },
+    /// Manage programs.
+    Program {
+        #[command(subcommand)]
+        command: ProgramCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProgramCommand {
+    /// Create a program; prints its admin key and custom webhook secret as JSON, once.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// ISO 4217 code of the program's default currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// Folder of the embedded store, as given to `serve --data`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// DynamoDB table of a deployed stack (uses the ambient AWS credentials).
+    #[arg(long)]
+    table: Option<String>,
+}
+
+async fn app_for(target: Target) -> Result<App, String> {
+    if let Some(dir) = target.data {
+        let (app, _jobs) = local::local_app(&dir).map_err(|e| e.to_string())?;
+        return Ok(app);
+    }
+    let table = target.table.ok_or("give --data DIR or --table NAME")?;
+    let config = runtime::aws_config().await;
+    let store = runtime::dynamo_store(&config, table);
+    // Creating a program queues no work, so no queue is needed.
+    let (queue, _jobs) = partnerhook::queue::local::LocalQueue::new();
+    Ok(App::new(Arc::new(store), Arc::new(queue)))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve { addr, data } => {
+            runtime::init_text_logs();
+            local::serve(addr, &data).await.map_err(|e| e.to_string())
+        }
+        Command::Program {
+            command:
+                ProgramCommand::Create {
+                    slug,
+                    name,
+                    currency,
+                    target,
+                },
+        } => {
+            let app = app_for(target).await?;
+            let created = program::create(&app.repo, &slug, name.as_deref(), &currency)
+                .await
+                .map_err(|e| e.to_string())?;
+            let json = serde_json::to_string_pretty(&created).map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("partnerhook: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The management API (`/v1/...`): admin-key authentication, request validation and the JSON
+//! views of records. Field names follow the seeds (`key`, `amount` in minor units,
+//! `reward_status`, `created_at` in epoch ms).
+
+use crate::app::App;
+use crate::domain::{
+    now_millis, validate_key, Customer, Partner, Program, Reward, Transaction, TransactionStatus,
+};
+use crate::error::AppError;
+use crate::http::{JsonBody, PathParam, QueryParams};
+use crate::ledger::{enqueue_commission, update_transaction};
+use crate::money::Currency;
+use crate::program::{apply_patch, view as program_view, ProgramPatch};
+use crate::repo::{Inserted, Listing, PartnerInsert};
+use crate::token::{hash_api_key, random_token};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A request made with a program's admin key.
+pub struct Admin {
+    pub program: Program,
+}
+
+impl FromRequestParts<App> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                AppError::Unauthorized("send Authorization: Bearer <admin key>".into())
+            })?;
+        let grant = app
+            .repo
+            .get_api_key(&hash_api_key(key))
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
+        let program =
+            app.repo.get_program(&grant.program).await?.ok_or_else(|| {
+                AppError::Unauthorized("the key's program no longer exists".into())
+            })?;
+        Ok(Admin {
+            program: program.value,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Paging {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+impl Paging {
+    fn limit(&self) -> usize {
+        self.limit.unwrap_or(50).clamp(1, 200)
+    }
+}
+
+fn listing<T>(listing: Listing<T>, view: impl Fn(&T) -> Value) -> Json<Value> {
+    Json(json!({
+        "data": listing.items.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": listing.next_cursor,
+    }))
+}
+
+fn minor(currency: Currency, amount: Decimal) -> Option<i64> {
+    currency.to_minor(amount).ok()
+}
+
+pub fn transaction_view(tx: &Transaction) -> Value {
+    let c = tx.amounts.currency;
+    json!({
+        "key": tx.key,
+        "source": tx.source,
+        "status": tx.status,
+        "unassigned_reason": tx.unassigned_reason,
+        "customer_key": tx.customer_key,
+        "partner_id": tx.partner_ref,
+        "partner_key": tx.partner_key,
+        "currency": c,
+        "amount": minor(c, tx.amounts.gross),
+        "net_amount": tx.amounts.net.and_then(|n| minor(c, n)),
+        "tax_amount": tx.amounts.tax.and_then(|t| minor(c, t)),
+        "amount_decimal": tx.amounts.gross,
+        "net_amount_decimal": tx.amounts.net,
+        "tax_amount_decimal": tx.amounts.tax,
+        "tax_rate": tx.amounts.tax_rate,
+        "product_id": tx.product.id,
+        "product_name": tx.product.name,
+        "campaign_slug": tx.campaign_slug,
+        "is_recurring": tx.is_recurring,
+        "recurring_number": tx.recurring_number,
+        "transaction_date": tx.transaction_date,
+        "created_at": tx.created_at,
+        "updated_at": tx.updated_at,
+        "refunded_at": tx.refunded_at,
+    })
+}
+
+pub fn reward_view(reward: &Reward) -> Value {
+    json!({
+        "key": reward.key,
+        "transaction_key": reward.transaction_key,
+        "partner_key": reward.partner_key,
+        "level": reward.level,
+        "amount": minor(reward.currency, reward.amount),
+        "amount_decimal": reward.amount,
+        "currency": reward.currency,
+        "reward_status": reward.reward_status,
+        "created_at": reward.created_at,
+        "updated_at": reward.updated_at,
+    })
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+// Program settings.
+
+pub async fn get_program(admin: Admin) -> Json<Value> {
+    Json(program_view(&admin.program))
+}
+
+pub async fn patch_program(
+    State(app): State<App>,
+    admin: Admin,
+    JsonBody(patch): JsonBody<ProgramPatch>,
+) -> Result<Json<Value>, AppError> {
+    let slug = admin.program.slug;
+    let mut current = app
+        .repo
+        .get_program(&slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("program {slug:?}")))?;
+    apply_patch(&mut current.value, patch)?;
+    app.repo.update(&slug, &current).await?;
+    Ok(Json(program_view(&current.value)))
+}
+
+// Partners.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartner {
+    email: String,
+    name: String,
+    key: Option<String>,
+    id: Option<String>,
+    referring_partner_key: Option<String>,
+}
+
+fn valid_email(field: &str, email: &str) -> Result<String, AppError> {
+    let email = email.trim();
+    if email_address::EmailAddress::is_valid(email) {
+        Ok(email.to_string())
+    } else {
+        Err(AppError::invalid(field, "is not an email address"))
+    }
+}
+
+fn valid_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(AppError::invalid("name", "must be 1 to 200 characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn optional_key(field: &str, key: Option<String>) -> Result<Option<String>, AppError> {
+    let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+    if let Some(k) = &key {
+        validate_key(k).map_err(|m| AppError::invalid(field, m))?;
+    }
+    Ok(key)
+}
+
+pub async fn create_partner(
+    State(app): State<App>,
+    admin: Admin,
+    JsonBody(body): JsonBody<NewPartner>,
+) -> Result<Response, AppError> {
+    let slug = admin.program.slug.as_str();
+    let key = optional_key("key", body.key)?.unwrap_or_else(|| random_token("part_", 8));
+    let referring_partner_key = optional_key("referring_partner_key", body.referring_partner_key)?;
+    if let Some(referrer) = &referring_partner_key {
+        if *referrer == key {
+            return Err(AppError::invalid(
+                "referring_partner_key",
+                "a partner cannot refer themselves",
+            ));
+        }
+        if app.repo.get_partner(slug, referrer).await?.is_none() {
+            return Err(AppError::invalid(
+                "referring_partner_key",
+                format!("no partner has the key {referrer:?}"),
+            ));
+        }
+    }
+    let partner = Partner {
+        key,
+        id: optional_key("id", body.id)?,
+        email: valid_email("email", &body.email)?,
+        name: valid_name(&body.name)?,
+        referring_partner_key,
+        created_at: now_millis(),
+    };
+    match app.repo.insert_partner(slug, &partner).await? {
+        PartnerInsert::Created => {
+            Ok((StatusCode::CREATED, Json(to_value(&partner))).into_response())
+        }
+        PartnerInsert::KeyExists(existing) => {
+            let same = Partner {
+                created_at: existing.created_at,
+                ..partner
+            } == existing;
+            if same {
+                Ok((StatusCode::OK, Json(to_value(&existing))).into_response())
+            } else {
+                Err(AppError::Conflict(format!(
+                    "a partner with key {:?} exists with other details",
+                    existing.key
+                )))
+            }
+        }
+        PartnerInsert::IdTaken => Err(AppError::Conflict(format!(
+            "another partner has the id {:?}",
+            partner.id.unwrap_or_default()
+        ))),
+    }
+}
+
+pub async fn list_partners(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list_partners(
+            &admin.program.slug,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, to_value))
+}
+
+pub async fn get_partner(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let partner = app
+        .repo
+        .get_partner(&admin.program.slug, &key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no partner has the key {key:?}")))?;
+    Ok(Json(to_value(&partner)))
+}
+
+// Customers.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    email: String,
+    name: String,
+    key: Option<String>,
+    partner_key: Option<String>,
+}
+
+pub async fn create_customer(
+    State(app): State<App>,
+    admin: Admin,
+    JsonBody(body): JsonBody<NewCustomer>,
+) -> Result<Response, AppError> {
+    let slug = admin.program.slug.as_str();
+    let partner_key = optional_key("partner_key", body.partner_key)?;
+    if let Some(partner) = &partner_key {
+        if app.repo.get_partner(slug, partner).await?.is_none() {
+            return Err(AppError::invalid(
+                "partner_key",
+                format!("no partner has the key {partner:?}"),
+            ));
+        }
+    }
+    let customer = Customer {
+        key: optional_key("key", body.key)?.unwrap_or_else(|| random_token("cust_", 8)),
+        email: Some(valid_email("email", &body.email)?),
+        name: Some(valid_name(&body.name)?),
+        partner_key,
+        created_at: now_millis(),
+    };
+    match app.repo.insert(slug, &customer).await? {
+        Inserted::Created => Ok((StatusCode::CREATED, Json(to_value(&customer))).into_response()),
+        Inserted::Exists(existing) => {
+            let same = Customer {
+                created_at: existing.value.created_at,
+                ..customer
+            } == existing.value;
+            if same {
+                Ok((StatusCode::OK, Json(to_value(&existing.value))).into_response())
+            } else {
+                Err(AppError::Conflict(format!(
+                    "a customer with key {:?} exists with other details",
+                    existing.value.key
+                )))
+            }
+        }
+    }
+}
+
+pub async fn list_customers(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list_customers(
+            &admin.program.slug,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, to_value))
+}
+
+pub async fn get_customer(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let customer = app
+        .repo
+        .get_customer(&admin.program.slug, &key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no customer has the key {key:?}")))?;
+    Ok(Json(to_value(&customer)))
+}
+
+// Transactions.
+
+#[derive(Debug, Deserialize)]
+pub struct TransactionFilter {
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub async fn list_transactions(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(filter): QueryParams<TransactionFilter>,
+) -> Result<Json<Value>, AppError> {
+    let wanted = filter.status.as_deref().unwrap_or("");
+    let status = TransactionStatus::parse(wanted).ok_or_else(|| {
+        AppError::BadRequest(
+            "give ?status= one of recorded, commissioned, unassigned, refunded".into(),
+        )
+    })?;
+    let paging = Paging {
+        limit: filter.limit,
+        cursor: filter.cursor,
+    };
+    let page = app
+        .repo
+        .list_transactions(
+            &admin.program.slug,
+            status,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, transaction_view))
+}
+
+pub async fn get_transaction(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let tx = app
+        .repo
+        .get_transaction(&admin.program.slug, &key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no transaction has the key {key:?}")))?;
+    Ok(Json(transaction_view(&tx.value)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    partner_key: String,
+}
+
+/// Assigns an unassigned transaction to a partner and queues its commission.
+pub async fn assign_transaction(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    JsonBody(body): JsonBody<Assignment>,
+) -> Result<Json<Value>, AppError> {
+    let slug = admin.program.slug.as_str();
+    let partner = app
+        .repo
+        .get_partner(slug, body.partner_key.trim())
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "partner_key",
+                format!("no partner has the key {:?}", body.partner_key),
+            )
+        })?;
+    let updated = update_transaction(&app, slug, &key, |tx| match tx.status {
+        TransactionStatus::Unassigned => {
+            tx.status = TransactionStatus::Recorded;
+            tx.partner_key = Some(partner.key.clone());
+            tx.unassigned_reason = None;
+            Ok(true)
+        }
+        // Assigning again to the same partner is a retry, not a change.
+        TransactionStatus::Recorded | TransactionStatus::Commissioned
+            if tx.partner_key.as_deref() == Some(partner.key.as_str()) =>
+        {
+            Ok(false)
+        }
+        other => Err(AppError::Conflict(format!(
+            "only unassigned transactions can be assigned; this one is {}",
+            other.as_str()
+        ))),
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no transaction has the key {key:?}")))?;
+    if updated.status == TransactionStatus::Recorded {
+        enqueue_commission(&app, slug, &key).await?;
+    }
+    Ok(Json(transaction_view(&updated)))
+}
+
+// Rewards.
+
+#[derive(Debug, Deserialize)]
+pub struct RewardFilter {
+    transaction_key: Option<String>,
+    partner_key: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub async fn list_rewards(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(filter): QueryParams<RewardFilter>,
+) -> Result<Json<Value>, AppError> {
+    let slug = admin.program.slug.as_str();
+    match (filter.transaction_key, filter.partner_key) {
+        (Some(tx), None) => {
+            let rewards = app.repo.rewards_of_transaction(slug, &tx).await?;
+            let data: Vec<Value> = rewards.iter().map(|r| reward_view(&r.value)).collect();
+            Ok(Json(json!({ "data": data, "next_cursor": null })))
+        }
+        (None, Some(partner)) => {
+            let paging = Paging {
+                limit: filter.limit,
+                cursor: filter.cursor,
+            };
+            let page = app
+                .repo
+                .rewards_of_partner(slug, &partner, paging.limit(), paging.cursor.as_deref())
+                .await?;
+            Ok(listing(page, reward_view))
+        }
+        _ => Err(AppError::BadRequest(
+            "give exactly one of ?transaction_key= or ?partner_key=".into(),
+        )),
+    }
+}
+
+// The inbox.
+
+pub async fn list_events(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list_events(
+            &admin.program.slug,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, to_value))
+}
+
+pub async fn get_event(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let entry = app
+        .repo
+        .get_event(&admin.program.slug, &id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no event has the id {id:?}")))?;
+    Ok(Json(to_value(&entry)))
+}

@@ -1,0 +1,111 @@
+//! The typed errors of every request, and the one place where they become HTTP answers:
+//! `{"error": {"code": "...", "message": "..."}}` with a fitting status.
+
+use crate::queue::QueueError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("missing signature: send X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>")]
+    MissingSignature,
+    #[error("the signature does not match the body and any of the program's secrets")]
+    InvalidSignature,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("unknown program {0:?}")]
+    UnknownProgram(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported content type {0:?}: send application/json")]
+    UnsupportedMediaType(String),
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) | Self::MissingSignature | Self::InvalidSignature => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            // Both are transient: a sender that retries will succeed once the backend is back.
+            Self::Store(StoreError::VersionConflict { .. }) | Self::Queue(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::MissingSignature => "missing_signature",
+            Self::InvalidSignature => "invalid_signature",
+            Self::NotFound(_) => "not_found",
+            Self::UnknownProgram(_) => "unknown_program",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::Store(StoreError::VersionConflict { .. }) => "busy",
+            Self::Store(_) => "internal",
+            Self::Queue(_) => "queue_unavailable",
+        }
+    }
+
+    /// What the client is told; backend details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Store(StoreError::VersionConflict { .. }) => {
+                "the record changed concurrently; retry the request".into()
+            }
+            Self::Store(_) => "internal storage error; retry later".into(),
+            Self::Queue(_) => "could not queue background work; retry the request".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, code = self.code(), "request failed");
+        }
+        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
+        if let Self::InvalidField { field, .. } = &self {
+            body["error"]["field"] = json!(field);
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,245 @@
+//! Programs: creation (operator CLI) and settings (admin API).
+
+use crate::commission::CommissionPlan;
+use crate::domain::{now_millis, validate_slug, Program};
+use crate::error::AppError;
+use crate::money::Currency;
+use crate::repo::Repo;
+use crate::token::{hash_api_key, random_token};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What the operator is shown once: the credentials are not stored in a readable form.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedProgram {
+    pub slug: String,
+    pub name: String,
+    pub currency: String,
+    pub admin_key: String,
+    pub custom_webhook_secret: String,
+    pub custom_webhook_path: String,
+}
+
+pub fn custom_webhook_path(slug: &str) -> String {
+    format!("/webhooks/{slug}/custom")
+}
+
+pub async fn create(
+    repo: &Repo,
+    slug: &str,
+    name: Option<&str>,
+    currency: &str,
+) -> Result<CreatedProgram, AppError> {
+    validate_slug(slug).map_err(|m| AppError::invalid("slug", m))?;
+    let currency =
+        Currency::parse(currency).map_err(|e| AppError::invalid("currency", e.to_string()))?;
+    let admin_key = random_token("phk_", 32);
+    let secret = random_token("phsec_", 32);
+    let now = now_millis();
+    let program = Program {
+        slug: slug.to_string(),
+        name: name.unwrap_or(slug).to_string(),
+        currency,
+        plan: CommissionPlan::default(),
+        custom_webhook_secrets: vec![secret.clone()],
+        created_at: now,
+        updated_at: now,
+    };
+    if !repo
+        .create_program(&program, &hash_api_key(&admin_key))
+        .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "program {slug:?} exists already"
+        )));
+    }
+    Ok(CreatedProgram {
+        slug: program.slug,
+        name: program.name,
+        currency: currency.code().to_string(),
+        admin_key,
+        custom_webhook_secret: secret,
+        custom_webhook_path: custom_webhook_path(slug),
+    })
+}
+
+/// `PATCH /v1/program`: every field optional; secrets are write-only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramPatch {
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub commission: Option<CommissionPatch>,
+    pub custom_webhook: Option<CustomWebhookPatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionPatch {
+    /// Percent per tier level, as decimal strings or numbers: `["20", "5"]`.
+    pub levels: Vec<PercentText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PercentText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomWebhookPatch {
+    /// One secret, or two while senders move from the old to the new one.
+    pub secrets: Vec<String>,
+}
+
+/// Applies a patch to a program, validating every field; pure.
+pub fn apply_patch(program: &mut Program, patch: ProgramPatch) -> Result<(), AppError> {
+    if let Some(name) = patch.name {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(AppError::invalid("name", "must be 1 to 200 characters"));
+        }
+        program.name = name.to_string();
+    }
+    if let Some(code) = patch.currency {
+        program.currency =
+            Currency::parse(&code).map_err(|e| AppError::invalid("currency", e.to_string()))?;
+    }
+    if let Some(commission) = patch.commission {
+        let levels = commission
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, level)| {
+                let text = match level {
+                    PercentText::Text(t) => t.clone(),
+                    PercentText::Number(n) => n.to_string(),
+                };
+                text.trim().parse::<Decimal>().map_err(|_| {
+                    AppError::invalid(
+                        format!("commission.levels[{i}]"),
+                        "must be a percentage such as \"20\"",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = CommissionPlan { levels };
+        plan.validate()
+            .map_err(|e| AppError::invalid("commission.levels", e.to_string()))?;
+        program.plan = plan;
+    }
+    if let Some(webhook) = patch.custom_webhook {
+        let secrets: Vec<String> = webhook
+            .secrets
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect();
+        if secrets.is_empty() || secrets.len() > 2 {
+            return Err(AppError::invalid(
+                "custom_webhook.secrets",
+                "give one secret, or two while rotating",
+            ));
+        }
+        if secrets.iter().any(|s| s.len() < 16 || s.len() > 256) {
+            return Err(AppError::invalid(
+                "custom_webhook.secrets",
+                "each secret must be 16 to 256 characters",
+            ));
+        }
+        program.custom_webhook_secrets = secrets;
+    }
+    program.updated_at = now_millis();
+    Ok(())
+}
+
+/// How the API shows a program: settings, never secrets.
+pub fn view(program: &Program) -> serde_json::Value {
+    serde_json::json!({
+        "slug": program.slug,
+        "name": program.name,
+        "currency": program.currency,
+        "commission": { "levels": program.plan.levels },
+        "custom_webhook": {
+            "path": custom_webhook_path(&program.slug),
+            "secrets_configured": program.custom_webhook_secrets.len(),
+        },
+        "created_at": program.created_at,
+        "updated_at": program.updated_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program() -> Program {
+        Program {
+            slug: "acme".into(),
+            name: "Acme".into(),
+            currency: Currency::parse("EUR").unwrap(),
+            plan: CommissionPlan::default(),
+            custom_webhook_secrets: vec!["a".repeat(20)],
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn patch(json: serde_json::Value) -> ProgramPatch {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn patches_change_settings_and_rotate_secrets() {
+        let mut p = program();
+        apply_patch(
+            &mut p,
+            patch(serde_json::json!({
+                "name": "Acme GmbH",
+                "commission": {"levels": ["20", 5]},
+                "custom_webhook": {"secrets": ["a".repeat(20), "b".repeat(20)]}
+            })),
+        )
+        .unwrap();
+        assert_eq!(p.name, "Acme GmbH");
+        assert_eq!(p.plan.levels, vec![Decimal::from(20), Decimal::from(5)]);
+        assert_eq!(p.custom_webhook_secrets.len(), 2);
+        let shown = view(&p).to_string();
+        assert!(!shown.contains(&"b".repeat(20)), "secrets are never shown");
+    }
+
+    #[test]
+    fn bad_patches_change_nothing_and_name_the_field() {
+        for (json, field) in [
+            (
+                serde_json::json!({"commission": {"levels": ["abc"]}}),
+                "commission.levels[0]",
+            ),
+            (
+                serde_json::json!({"commission": {"levels": ["120"]}}),
+                "commission.levels",
+            ),
+            (
+                serde_json::json!({"commission": {"levels": []}}),
+                "commission.levels",
+            ),
+            (
+                serde_json::json!({"custom_webhook": {"secrets": ["short"]}}),
+                "custom_webhook.secrets",
+            ),
+            (
+                serde_json::json!({"custom_webhook": {"secrets": []}}),
+                "custom_webhook.secrets",
+            ),
+            (serde_json::json!({"currency": "EURO"}), "currency"),
+            (serde_json::json!({"name": " "}), "name"),
+        ] {
+            let mut p = program();
+            match apply_patch(&mut p, patch(json)) {
+                Err(AppError::InvalidField { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected an error on {field}, got {other:?}"),
+            }
+        }
+    }
+}

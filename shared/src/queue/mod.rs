@@ -1,0 +1,30 @@
+//! The queue port: work handed from the webhook and API functions to the workers. Adapters:
+//! [`sqs::SqsQueue`] on AWS and [`local::LocalQueue`] in the local server.
+
+pub mod local;
+pub mod sqs;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// A unit of background work. Consumers are idempotent: any job may arrive more than once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Job {
+    /// Attribute a recorded transaction and compute its rewards.
+    Commission {
+        program: String,
+        transaction_key: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue send failed: {0}")]
+    Send(String),
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, job: &Job) -> Result<(), QueueError>;
+}

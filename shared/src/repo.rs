@@ -1,0 +1,519 @@
+//! Typed access to the records behind the storage port, and the key layout of the one table.
+//!
+//! Partition keys are entity-scoped (`{program}#TX#{key}`), so no program becomes one hot
+//! partition; listings go through the `gsi1` index. A transaction's partition also holds its
+//! rewards (`RW#{level}`) and a refund that arrived before it (`REFUND`).
+
+use crate::domain::{Customer, Millis, Partner, Program, Reward, Transaction, TransactionStatus};
+use crate::inbox::InboxEntry;
+use crate::store::{
+    Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub mod keys {
+    pub fn program(slug: &str) -> (String, String) {
+        (format!("PROGRAM#{slug}"), "PROGRAM".into())
+    }
+    pub fn api_key(hash: &str) -> (String, String) {
+        (format!("APIKEY#{hash}"), "APIKEY".into())
+    }
+    pub fn partner(program: &str, key: &str) -> (String, String) {
+        (format!("{program}#PARTNER#{key}"), "PARTNER".into())
+    }
+    pub fn partner_id(program: &str, id: &str) -> (String, String) {
+        (format!("{program}#PARTNERID#{id}"), "PARTNERID".into())
+    }
+    pub fn customer(program: &str, key: &str) -> (String, String) {
+        (format!("{program}#CUSTOMER#{key}"), "CUSTOMER".into())
+    }
+    pub fn transaction_partition(program: &str, key: &str) -> String {
+        format!("{program}#TX#{key}")
+    }
+    pub fn transaction(program: &str, key: &str) -> (String, String) {
+        (transaction_partition(program, key), "TX".into())
+    }
+    pub fn pending_refund(program: &str, key: &str) -> (String, String) {
+        (transaction_partition(program, key), "REFUND".into())
+    }
+    pub const REWARD_PREFIX: &str = "RW#";
+    pub fn reward(program: &str, transaction_key: &str, level: u8) -> (String, String) {
+        (
+            transaction_partition(program, transaction_key),
+            format!("{REWARD_PREFIX}{level:02}"),
+        )
+    }
+    pub fn event(program: &str, id: &str) -> (String, String) {
+        (format!("{program}#EVENT#{id}"), "EVENT".into())
+    }
+
+    // Index partitions of the listings.
+    pub fn partners(program: &str) -> String {
+        format!("{program}#PARTNERS")
+    }
+    pub fn customers(program: &str) -> String {
+        format!("{program}#CUSTOMERS")
+    }
+    pub fn transactions_with_status(program: &str, status: &str) -> String {
+        format!("{program}#TXSTATUS#{status}")
+    }
+    pub fn rewards_of_partner(program: &str, partner: &str) -> String {
+        format!("{program}#PARTNER#{partner}#RW")
+    }
+    pub fn events(program: &str) -> String {
+        format!("{program}#EVENTS")
+    }
+}
+
+/// A record's value with the version it was read at, for an optimistic update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// What a conditional insert of an entity found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted<T> {
+    Created,
+    Exists(Versioned<T>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Where an entity lives in the table.
+pub trait Entity: Serialize + DeserializeOwned {
+    fn location(&self, program: &str) -> (String, String);
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        None
+    }
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// Sort keys of listings: creation time first, fixed width so text order is time order.
+fn by_time(created_at: Millis, key: &str) -> String {
+    format!("{created_at:015}#{key}")
+}
+
+impl Entity for Program {
+    fn location(&self, _program: &str) -> (String, String) {
+        keys::program(&self.slug)
+    }
+}
+
+impl Entity for Partner {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::partner(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::partners(program),
+            sk: by_time(self.created_at, &self.key),
+        })
+    }
+}
+
+impl Entity for Customer {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::customer(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::customers(program),
+            sk: by_time(self.created_at, &self.key),
+        })
+    }
+}
+
+impl Entity for Transaction {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::transaction(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::transactions_with_status(program, self.status.as_str()),
+            sk: by_time(self.created_at, &self.key),
+        })
+    }
+}
+
+impl Entity for Reward {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::reward(program, &self.transaction_key, self.level)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::rewards_of_partner(program, &self.partner_key),
+            sk: by_time(self.created_at, &self.key),
+        })
+    }
+}
+
+impl Entity for InboxEntry {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::event(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        // Event ids are UUIDv7, so they sort by time.
+        Some(IndexKey {
+            pk: keys::events(program),
+            sk: self.id.clone(),
+        })
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// Which program an API key belongs to, and what it may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyGrant {
+    pub program: String,
+    pub role: ApiRole,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiRole {
+    Admin,
+}
+
+/// A refund that arrived before its transaction, kept until the transaction does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRefund {
+    pub transaction_key: String,
+    pub received_at: Millis,
+}
+
+/// A secondary key that must stay unique, pointing at the partner that holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct PartnerAlias {
+    partner_key: String,
+}
+
+fn corrupt(record: &Record, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt {
+        pk: record.pk.clone(),
+        sk: record.sk.clone(),
+        reason: e.to_string(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(record: Record) -> Result<Versioned<T>, StoreError> {
+    let value = serde_json::from_value(record.data.clone()).map_err(|e| corrupt(&record, e))?;
+    Ok(Versioned {
+        value,
+        version: record.version,
+    })
+}
+
+fn encode_at<T: Serialize>(value: &T, (pk, sk): (String, String)) -> Result<Record, StoreError> {
+    let data = serde_json::to_value(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(Record::new(pk, sk, data))
+}
+
+fn encode<T: Entity>(program: &str, entity: &T) -> Result<Record, StoreError> {
+    let mut record = encode_at(entity, entity.location(program))?;
+    record.index = entity.index(program);
+    record.expires_at = entity.expires_at();
+    Ok(record)
+}
+
+#[derive(Clone)]
+pub struct Repo {
+    store: Arc<dyn Store>,
+}
+
+impl Repo {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    async fn get_at<T: DeserializeOwned>(
+        &self,
+        (pk, sk): (String, String),
+    ) -> Result<Option<Versioned<T>>, StoreError> {
+        self.store.get(&pk, &sk).await?.map(decode).transpose()
+    }
+
+    pub async fn insert<T: Entity>(
+        &self,
+        program: &str,
+        entity: &T,
+    ) -> Result<Inserted<T>, StoreError> {
+        match self.store.insert(encode(program, entity)?).await? {
+            Insert::Created => Ok(Inserted::Created),
+            Insert::Exists(record) => Ok(Inserted::Exists(decode(record)?)),
+        }
+    }
+
+    pub async fn update<T: Entity>(
+        &self,
+        program: &str,
+        entity: &Versioned<T>,
+    ) -> Result<(), StoreError> {
+        let mut record = encode(program, &entity.value)?;
+        record.version = entity.version;
+        self.store.update(record).await
+    }
+
+    async fn list<T: DeserializeOwned>(
+        &self,
+        query: Query,
+        limit: usize,
+        cursor: Option<&str>,
+        newest_first: bool,
+    ) -> Result<Listing<T>, StoreError> {
+        let options = QueryOptions {
+            limit,
+            newest_first,
+            cursor: cursor.and_then(Cursor::decode),
+        };
+        let Page { records, next } = self.store.query(&query, &options).await?;
+        let items = records
+            .into_iter()
+            .map(|r| decode(r).map(|v| v.value))
+            .collect::<Result<_, _>>()?;
+        Ok(Listing {
+            items,
+            next_cursor: next.map(|c| c.encode()),
+        })
+    }
+
+    // Programs and their keys.
+
+    pub async fn get_program(&self, slug: &str) -> Result<Option<Versioned<Program>>, StoreError> {
+        self.get_at(keys::program(slug)).await
+    }
+
+    /// Creates a program with its admin key atomically; false when the slug is taken.
+    pub async fn create_program(
+        &self,
+        program: &Program,
+        admin_key_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let grant = ApiKeyGrant {
+            program: program.slug.clone(),
+            role: ApiRole::Admin,
+        };
+        let records = vec![
+            encode(&program.slug, program)?,
+            encode_at(&grant, keys::api_key(admin_key_hash))?,
+        ];
+        Ok(self.store.insert_all(records).await?.is_none())
+    }
+
+    pub async fn get_api_key(&self, hash: &str) -> Result<Option<ApiKeyGrant>, StoreError> {
+        Ok(self
+            .get_at::<ApiKeyGrant>(keys::api_key(hash))
+            .await?
+            .map(|v| v.value))
+    }
+
+    // Partners.
+
+    /// Inserts a partner and, when it has an `id`, claims that id for it in the same write.
+    /// Returns the existing partner when the key is taken, or an error naming a taken id.
+    pub async fn insert_partner(
+        &self,
+        program: &str,
+        partner: &Partner,
+    ) -> Result<PartnerInsert, StoreError> {
+        let mut records = vec![encode(program, partner)?];
+        if let Some(id) = &partner.id {
+            let alias = PartnerAlias {
+                partner_key: partner.key.clone(),
+            };
+            records.push(encode_at(&alias, keys::partner_id(program, id))?);
+        }
+        match self.store.insert_all(records).await? {
+            None => Ok(PartnerInsert::Created),
+            Some(0) => match self.get_partner(program, &partner.key).await? {
+                Some(existing) => Ok(PartnerInsert::KeyExists(existing)),
+                None => Err(StoreError::Backend("partner vanished after insert".into())),
+            },
+            Some(_) => Ok(PartnerInsert::IdTaken),
+        }
+    }
+
+    pub async fn get_partner(
+        &self,
+        program: &str,
+        key: &str,
+    ) -> Result<Option<Partner>, StoreError> {
+        Ok(self
+            .get_at::<Partner>(keys::partner(program, key))
+            .await?
+            .map(|v| v.value))
+    }
+
+    pub async fn find_partner_by_id(
+        &self,
+        program: &str,
+        id: &str,
+    ) -> Result<Option<Partner>, StoreError> {
+        match self
+            .get_at::<PartnerAlias>(keys::partner_id(program, id))
+            .await?
+        {
+            Some(alias) => self.get_partner(program, &alias.value.partner_key).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_partners(
+        &self,
+        program: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Partner>, StoreError> {
+        let query = Query::Index {
+            pk: keys::partners(program),
+        };
+        self.list(query, limit, cursor, false).await
+    }
+
+    // Customers.
+
+    pub async fn get_customer(
+        &self,
+        program: &str,
+        key: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        Ok(self
+            .get_at::<Customer>(keys::customer(program, key))
+            .await?
+            .map(|v| v.value))
+    }
+
+    pub async fn list_customers(
+        &self,
+        program: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Customer>, StoreError> {
+        let query = Query::Index {
+            pk: keys::customers(program),
+        };
+        self.list(query, limit, cursor, false).await
+    }
+
+    // Transactions and refunds.
+
+    pub async fn get_transaction(
+        &self,
+        program: &str,
+        key: &str,
+    ) -> Result<Option<Versioned<Transaction>>, StoreError> {
+        self.get_at(keys::transaction(program, key)).await
+    }
+
+    pub async fn list_transactions(
+        &self,
+        program: &str,
+        status: TransactionStatus,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Transaction>, StoreError> {
+        let query = Query::Index {
+            pk: keys::transactions_with_status(program, status.as_str()),
+        };
+        self.list(query, limit, cursor, false).await
+    }
+
+    /// Keeps a refund for a transaction not seen yet; false when one is kept already.
+    pub async fn insert_pending_refund(
+        &self,
+        program: &str,
+        refund: &PendingRefund,
+    ) -> Result<bool, StoreError> {
+        let record = encode_at(
+            refund,
+            keys::pending_refund(program, &refund.transaction_key),
+        )?;
+        Ok(matches!(self.store.insert(record).await?, Insert::Created))
+    }
+
+    pub async fn get_pending_refund(
+        &self,
+        program: &str,
+        transaction_key: &str,
+    ) -> Result<Option<PendingRefund>, StoreError> {
+        Ok(self
+            .get_at::<PendingRefund>(keys::pending_refund(program, transaction_key))
+            .await?
+            .map(|v| v.value))
+    }
+
+    // Rewards.
+
+    pub async fn rewards_of_transaction(
+        &self,
+        program: &str,
+        transaction_key: &str,
+    ) -> Result<Vec<Versioned<Reward>>, StoreError> {
+        let query = Query::Partition {
+            pk: keys::transaction_partition(program, transaction_key),
+            sk_prefix: keys::REWARD_PREFIX.into(),
+        };
+        let options = QueryOptions {
+            limit: crate::commission::MAX_LEVELS,
+            ..Default::default()
+        };
+        let page = self.store.query(&query, &options).await?;
+        page.records.into_iter().map(decode).collect()
+    }
+
+    pub async fn rewards_of_partner(
+        &self,
+        program: &str,
+        partner_key: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Reward>, StoreError> {
+        let query = Query::Index {
+            pk: keys::rewards_of_partner(program, partner_key),
+        };
+        self.list(query, limit, cursor, false).await
+    }
+
+    // The inbox.
+
+    pub async fn get_event(
+        &self,
+        program: &str,
+        id: &str,
+    ) -> Result<Option<InboxEntry>, StoreError> {
+        Ok(self
+            .get_at::<InboxEntry>(keys::event(program, id))
+            .await?
+            .map(|v| v.value))
+    }
+
+    pub async fn list_events(
+        &self,
+        program: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<InboxEntry>, StoreError> {
+        let query = Query::Index {
+            pk: keys::events(program),
+        };
+        self.list(query, limit, cursor, true).await
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartnerInsert {
+    Created,
+    KeyExists(Partner),
+    IdTaken,
+}

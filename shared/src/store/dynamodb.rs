@@ -1,0 +1,290 @@
+//! The DynamoDB adapter of the storage port: one on-demand table, keys `pk`/`sk`, one global
+//! secondary index `gsi1` (`gsi1pk`/`gsi1sk`), TTL attribute `ttl`, optimistic version `v`, and
+//! the record's document as a JSON string in `data` (exact decimals stay strings).
+
+use super::{Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+pub const INDEX_NAME: &str = "gsi1";
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn backend<E: std::fmt::Debug>(e: E) -> StoreError {
+    StoreError::Backend(format!("{e:?}"))
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn to_item(record: &Record, version: u64) -> Item {
+    let mut item = Item::from([
+        ("pk".to_string(), s(&record.pk)),
+        ("sk".to_string(), s(&record.sk)),
+        ("v".to_string(), AttributeValue::N(version.to_string())),
+        ("data".to_string(), s(&record.data.to_string())),
+    ]);
+    if let Some(index) = &record.index {
+        item.insert("gsi1pk".into(), s(&index.pk));
+        item.insert("gsi1sk".into(), s(&index.sk));
+    }
+    if let Some(ttl) = record.expires_at {
+        item.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<Record, StoreError> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).cloned();
+    let pk = text("pk").unwrap_or_default();
+    let sk = text("sk").unwrap_or_default();
+    let corrupt = |reason: String| StoreError::Corrupt {
+        pk: pk.clone(),
+        sk: sk.clone(),
+        reason,
+    };
+    let data = text("data").ok_or_else(|| corrupt("no data attribute".into()))?;
+    let version = number("v")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt("no version attribute".into()))?;
+    Ok(Record {
+        index: text("gsi1pk")
+            .zip(text("gsi1sk"))
+            .map(|(pk, sk)| IndexKey { pk, sk }),
+        version,
+        expires_at: number("ttl").and_then(|t| t.parse().ok()),
+        data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
+        pk: pk.clone(),
+        sk: sk.clone(),
+    })
+}
+
+fn cursor_key(cursor: &Cursor) -> Item {
+    let mut key = Item::from([
+        ("pk".to_string(), s(&cursor.pk)),
+        ("sk".to_string(), s(&cursor.sk)),
+    ]);
+    if let Some(index) = &cursor.index {
+        key.insert("gsi1pk".into(), s(&index.pk));
+        key.insert("gsi1sk".into(), s(&index.sk));
+    }
+    key
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the table as template.yaml defines it, for tests and local set-ups; a table
+    /// that already exists is left alone.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(backend)
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(backend)
+        };
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(INDEX_NAME)
+            .key_schema(key("gsi1pk", KeyType::Hash)?)
+            .key_schema(key("gsi1sk", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(backend)?;
+        let result = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .attribute_definitions(attr("gsi1pk")?)
+            .attribute_definitions(attr("gsi1sk")?)
+            .global_secondary_indexes(index)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    fn put_new(&self, record: &Record) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record, 1)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Record>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item().map(from_item).transpose()
+    }
+
+    async fn insert(&self, record: Record) -> Result<Insert, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&record, 1)))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Insert::Created),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                PutItemError::ConditionalCheckFailedException(failed) => {
+                    let existing = match failed.item() {
+                        Some(item) => from_item(item)?,
+                        None => self
+                            .get(&record.pk, &record.sk)
+                            .await?
+                            .ok_or_else(|| backend("record vanished after a failed insert"))?,
+                    };
+                    Ok(Insert::Exists(existing))
+                }
+                other => Err(backend(other)),
+            },
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn insert_all(&self, records: Vec<Record>) -> Result<Option<usize>, StoreError> {
+        let items = records
+            .iter()
+            .map(|r| self.put_new(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) => {
+                let taken = e.as_service_error().and_then(|service| match service {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancel) => cancel
+                        .cancellation_reasons()
+                        .iter()
+                        .position(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => None,
+                });
+                match taken {
+                    Some(i) => Ok(Some(i)),
+                    None => Err(backend(e)),
+                }
+            }
+        }
+    }
+
+    async fn update(&self, record: Record) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&record, record.version + 1)))
+            .condition_expression("v = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(record.version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+            {
+                Err(StoreError::VersionConflict {
+                    pk: record.pk,
+                    sk: record.sk,
+                })
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
+        let limit = i32::try_from(options.limit + 1).unwrap_or(i32::MAX);
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .limit(limit)
+            .scan_index_forward(!options.newest_first)
+            .set_exclusive_start_key(options.cursor.as_ref().map(cursor_key));
+        request = match query {
+            Query::Partition { pk, sk_prefix } => request
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(sk_prefix)),
+            Query::Index { pk } => request
+                .index_name(INDEX_NAME)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(pk)),
+        };
+        let out = request.send().await.map_err(backend)?;
+        let mut records = out
+            .items()
+            .iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = records.len() > options.limit || out.last_evaluated_key().is_some();
+        records.truncate(options.limit);
+        let next = if more {
+            records.last().map(Cursor::after)
+        } else {
+            None
+        };
+        Ok(Page { records, next })
+    }
+}

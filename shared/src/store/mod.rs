@@ -1,0 +1,164 @@
+//! The storage port: a single-table record store with conditional writes.
+//!
+//! Every record has a partition key `pk` and sort key `sk`, an optional secondary index key
+//! (`index`) for listings, a version for optimistic updates, an optional expiry, and a JSON
+//! document. Two adapters implement it: [`dynamodb::DynamoStore`] and the embedded
+//! [`embedded::EmbeddedStore`] (SQLite); [`conformance`] holds the suite both must pass.
+
+pub mod conformance;
+pub mod dynamodb;
+pub mod embedded;
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub pk: String,
+    pub sk: String,
+    pub index: Option<IndexKey>,
+    /// 0 for a record not yet stored; the store bumps it on each update.
+    pub version: u64,
+    /// Epoch seconds after which the store may delete the record (DynamoDB TTL).
+    pub expires_at: Option<i64>,
+    pub data: serde_json::Value,
+}
+
+impl Record {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, data: serde_json::Value) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+            index: None,
+            version: 0,
+            expires_at: None,
+            data,
+        }
+    }
+
+    pub fn indexed(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.index = Some(IndexKey {
+            pk: pk.into(),
+            sk: sk.into(),
+        });
+        self
+    }
+
+    pub fn expiring_at(mut self, epoch_seconds: i64) -> Self {
+        self.expires_at = Some(epoch_seconds);
+        self
+    }
+}
+
+/// What a conditional insert found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Insert {
+    Created,
+    /// A record with the same keys was already there; here it is, untouched.
+    Exists(Record),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    /// Records of one partition whose sort key starts with a prefix, in sort-key order.
+    Partition { pk: String, sk_prefix: String },
+    /// Records whose index key is `pk`, in index sort-key order.
+    Index { pk: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOptions {
+    pub limit: usize,
+    pub newest_first: bool,
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        Self {
+            limit: 100,
+            newest_first: false,
+            cursor: None,
+        }
+    }
+}
+
+/// Where a listing stopped: the keys of the last record returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexKey>,
+}
+
+impl Cursor {
+    pub fn after(record: &Record) -> Self {
+        Self {
+            pk: record.pk.clone(),
+            sk: record.sk.clone(),
+            index: record.index.clone(),
+        }
+    }
+
+    /// An opaque token for API clients.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(token: &str) -> Option<Self> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// Present when more records may follow.
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An update's expected version no longer matches: someone else wrote first.
+    #[error("the record {pk}/{sk} changed since it was read")]
+    VersionConflict { pk: String, sk: String },
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+    #[error("stored record {pk}/{sk} is unreadable: {reason}")]
+    Corrupt {
+        pk: String,
+        sk: String,
+        reason: String,
+    },
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A strongly consistent read.
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Record>, StoreError>;
+
+    /// Writes the record only if no record has its keys.
+    async fn insert(&self, record: Record) -> Result<Insert, StoreError>;
+
+    /// Writes all records or none: only if none of their keys exist. Returns the index of a
+    /// record whose keys were taken when nothing was written.
+    async fn insert_all(&self, records: Vec<Record>) -> Result<Option<usize>, StoreError>;
+
+    /// Replaces a record if its stored version still equals `record.version`; the stored
+    /// version becomes `record.version + 1`.
+    async fn update(&self, record: Record) -> Result<(), StoreError>;
+
+    async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError>;
+}

@@ -1,0 +1,165 @@
+//! The commission worker: attributes a recorded transaction to a partner, walks the referral
+//! chain, and writes the plan's rewards. Idempotent: rewards have deterministic keys and are
+//! written with a condition, and a transaction that is no longer `recorded` is left alone.
+
+use crate::app::App;
+use crate::domain::{
+    now_millis, Partner, Reward, RewardStatus, Transaction, TransactionStatus, UnassignedReason,
+};
+use crate::error::AppError;
+use crate::ledger::{decline_rewards, update_transaction};
+use crate::queue::Job;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::collections::HashSet;
+
+pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
+    match job {
+        Job::Commission {
+            program,
+            transaction_key,
+        } => commission(app, program, transaction_key).await,
+    }
+}
+
+/// Processes an SQS batch and reports the messages that failed, so only those come back.
+pub async fn handle_sqs_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let job = record.body.as_deref().map(serde_json::from_str::<Job>);
+        match job {
+            Some(Ok(job)) => {
+                if let Err(e) = process_job(app, &job).await {
+                    tracing::error!(message_id = %id, error = %e, ?job, "job failed; SQS will redeliver it");
+                    response.add_failure(id);
+                }
+            }
+            // A message no worker can ever read must not be retried until it dead-letters.
+            Some(Err(e)) => tracing::error!(message_id = %id, error = %e, "unreadable job dropped"),
+            None => tracing::error!(message_id = %id, "job without a body dropped"),
+        }
+    }
+    response
+}
+
+async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
+    let Some(program) = app.repo.get_program(program).await?.map(|v| v.value) else {
+        tracing::warn!(
+            program,
+            transaction = key,
+            "commission job for an unknown program"
+        );
+        return Ok(());
+    };
+    let slug = program.slug.as_str();
+    let Some(transaction) = app.repo.get_transaction(slug, key).await?.map(|v| v.value) else {
+        tracing::warn!(
+            program = slug,
+            transaction = key,
+            "commission job for an unknown transaction"
+        );
+        return Ok(());
+    };
+    if transaction.status != TransactionStatus::Recorded {
+        return Ok(());
+    }
+    let partner = match attribute(app, slug, &transaction).await? {
+        Ok(partner) => partner,
+        Err(reason) => {
+            update_transaction(app, slug, key, |tx| {
+                if tx.status != TransactionStatus::Recorded {
+                    return Ok(false);
+                }
+                tx.status = TransactionStatus::Unassigned;
+                tx.unassigned_reason = Some(reason);
+                Ok(true)
+            })
+            .await?;
+            return Ok(());
+        }
+    };
+    let chain = referral_chain(app, slug, partner, program.plan.levels.len()).await?;
+    let now = now_millis();
+    for draft in program.plan.rewards(&transaction.amounts, &chain) {
+        let reward = Reward {
+            key: Reward::key_for(key, draft.level),
+            transaction_key: key.to_string(),
+            partner_key: draft.partner_key,
+            level: draft.level,
+            amount: draft.amount,
+            currency: transaction.amounts.currency,
+            reward_status: RewardStatus::Pending,
+            created_at: now,
+            updated_at: now,
+        };
+        // A redelivered job finds its rewards already written and leaves them be.
+        app.repo.insert(slug, &reward).await?;
+    }
+    let partner_key = chain.first().cloned();
+    let after = update_transaction(app, slug, key, |tx| {
+        if tx.status != TransactionStatus::Recorded {
+            return Ok(false);
+        }
+        tx.status = TransactionStatus::Commissioned;
+        tx.partner_key = partner_key.clone();
+        tx.unassigned_reason = None;
+        Ok(true)
+    })
+    .await?;
+    // A refund that landed while the rewards were written must still decline them.
+    if after.is_some_and(|tx| tx.status == TransactionStatus::Refunded) {
+        decline_rewards(app, slug, key).await?;
+    }
+    Ok(())
+}
+
+/// The partner a transaction belongs to: one assigned by an admin, else the one the sender
+/// named by its `id` (or key).
+async fn attribute(
+    app: &App,
+    program: &str,
+    transaction: &Transaction,
+) -> Result<Result<Partner, UnassignedReason>, AppError> {
+    if let Some(key) = &transaction.partner_key {
+        return Ok(app
+            .repo
+            .get_partner(program, key)
+            .await?
+            .ok_or(UnassignedReason::UnknownPartnerId));
+    }
+    let Some(reference) = &transaction.partner_ref else {
+        return Ok(Err(UnassignedReason::NoPartnerId));
+    };
+    if let Some(partner) = app.repo.find_partner_by_id(program, reference).await? {
+        return Ok(Ok(partner));
+    }
+    Ok(app
+        .repo
+        .get_partner(program, reference)
+        .await?
+        .ok_or(UnassignedReason::UnknownPartnerId))
+}
+
+/// The partner, their referrer, and so on, up to `levels` long; a cycle ends the chain.
+async fn referral_chain(
+    app: &App,
+    program: &str,
+    partner: Partner,
+    levels: usize,
+) -> Result<Vec<String>, AppError> {
+    let mut chain = vec![partner.key.clone()];
+    let mut seen: HashSet<String> = chain.iter().cloned().collect();
+    let mut next = partner.referring_partner_key;
+    while chain.len() < levels {
+        let Some(key) = next.take() else { break };
+        if !seen.insert(key.clone()) {
+            break;
+        }
+        let Some(referrer) = app.repo.get_partner(program, &key).await? else {
+            break;
+        };
+        chain.push(referrer.key);
+        next = referrer.referring_partner_key;
+    }
+    Ok(chain)
+}
