@@ -25,6 +25,8 @@ pub enum AppError {
     UnknownProgram(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type {0:?}: send application/json")]
@@ -53,6 +55,7 @@ impl AppError {
             }
             Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,6 +77,7 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::UnknownProgram(_) => "unknown_program",
             Self::Conflict(_) => "conflict",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::InvalidField { .. } => "invalid_field",

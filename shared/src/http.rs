@@ -11,7 +11,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -35,9 +35,7 @@ async fn not_found() -> AppError {
 fn finish(router: Router<App>, app: App) -> Router {
     router
         .fallback(not_found)
-        .method_not_allowed_fallback(|| async {
-            AppError::BadRequest("method not allowed on this route".into()).into_response()
-        })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(app)
 }
 

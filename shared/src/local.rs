@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Waits between attempts of a failing job; after the last one it is given up, as a
@@ -65,12 +66,16 @@ pub async fn run_worker(app: App, mut jobs: UnboundedReceiver<Job>) {
     }
 }
 
-pub async fn serve(addr: SocketAddr, data: &Path) -> Result<(), ServeError> {
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Serves until Ctrl-C on a bound listener (bound first, so tests can use port 0).
+pub async fn serve(listener: TcpListener, data: &Path) -> Result<(), ServeError> {
     let (app, jobs) = local_app(data)?;
     tokio::spawn(run_worker(app.clone(), jobs));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr()?;
     println!(
         "Partnerhook is running on http://{addr} (data in {})",

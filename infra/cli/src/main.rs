@@ -77,7 +77,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve { addr, data } => {
             runtime::init_text_logs();
-            local::serve(addr, &data).await.map_err(|e| e.to_string())
+            let listener = local::bind(addr).await.map_err(|e| e.to_string())?;
+            local::serve(listener, &data)
+                .await
+                .map_err(|e| e.to_string())
         }
         Command::Program {
             command:

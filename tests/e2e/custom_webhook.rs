@@ -1,0 +1,570 @@
+//! The custom webhook through the webhook-custom, api and worker-commission handlers.
+
+use crate::support::{call, seed_with, sign, Env, SEED, SEED_REFUND};
+use serde_json::{json, Value};
+
+async fn partner(env: &Env, key: &str, id: Option<&str>, referrer: Option<&str>) {
+    let (status, body) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({
+                "email": format!("{key}@example.com"),
+                "name": key,
+                "key": key,
+                "id": id,
+                "referring_partner_key": referrer,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+async fn transaction(env: &Env, key: &str) -> Value {
+    let (status, body) = env
+        .api("GET", &format!("/v1/transactions/{key}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn rewards(env: &Env, key: &str) -> Vec<Value> {
+    let (status, body) = env
+        .api("GET", &format!("/v1/rewards?transaction_key={key}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn events(env: &Env) -> Vec<Value> {
+    let (status, body) = env.api("GET", "/v1/events?limit=200", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_seed_example_is_recorded_once_and_commissioned() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+
+    // API Gateway hands bodies over base64-encoded at times; the signature is over the bytes.
+    let signature = sign(&env.program.custom_webhook_secret, SEED.as_bytes());
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-webhook-signature", signature.as_str()),
+    ];
+    let (status, body) = call(
+        &env.webhook_router(),
+        "POST",
+        "/webhooks/acme/custom",
+        &headers,
+        SEED.as_bytes(),
+        true,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "created");
+    assert_eq!(body["transaction_key"], "ext-tx-12345");
+
+    // The provider retries before the worker ran: skipped, and the job is queued again.
+    let (status, body) = env.post_signed(SEED).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("skipped")));
+
+    // Both queued copies of the commission job: one reward.
+    let (processed, response) = env.run_worker().await;
+    assert_eq!(processed, 2, "the original job and the retry's");
+    assert!(response.batch_item_failures.is_empty());
+    let tx = transaction(&env, "ext-tx-12345").await;
+    assert_eq!(tx["status"], "commissioned");
+    assert_eq!(tx["partner_key"], "pat");
+    assert_eq!(tx["amount"], 19900);
+    assert_eq!(tx["net_amount"], 16723);
+    assert_eq!(tx["currency"], "EUR");
+    let rewards = rewards(&env, "ext-tx-12345").await;
+    assert_eq!(rewards.len(), 1, "{rewards:?}");
+    assert_eq!(
+        rewards[0]["amount"], 3345,
+        "20 % of 167.23, rounded to the cent"
+    );
+    assert_eq!(rewards[0]["amount_decimal"], "33.45");
+    assert_eq!(rewards[0]["reward_status"], "pending");
+    assert_eq!(rewards[0]["partner_key"], "pat");
+
+    // A retry after commission: skipped, and nothing queued.
+    let (_, body) = env.post_signed(SEED).await;
+    assert_eq!(body["status"], "skipped");
+    assert!(env.receive().await.is_empty());
+
+    // The customer from the payload exists.
+    let (status, customer) = env.api("GET", "/v1/customers/cust-001", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(customer["email"], "kunde@example.com");
+    assert_eq!(customer["name"], "Max Mustermann");
+
+    let inbox = events(&env).await;
+    let verdicts: Vec<_> = inbox
+        .iter()
+        .map(|e| e["verdict"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(verdicts, ["skipped", "skipped", "accepted"], "newest first");
+}
+
+#[tokio::test]
+async fn a_commission_message_delivered_twice_writes_one_reward() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    env.post_signed(SEED).await;
+    let messages = env.receive().await;
+    assert_eq!(messages.len(), 1);
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![messages[0].clone(), messages[0].clone()];
+    let response = partnerhook::worker::handle_sqs_batch(&env.app, event.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let again = partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(rewards(&env, "ext-tx-12345").await.len(), 1);
+}
+
+#[tokio::test]
+async fn unreadable_queue_messages_are_dropped_not_retried() {
+    let env = Env::new().await;
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+    message.message_id = Some("m1".into());
+    message.body = Some("{\"type\":\"nonsense\"}".into());
+    event.records = vec![message];
+    let response = partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    assert!(response.batch_item_failures.is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_declines_unpaid_rewards() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    let (status, body) = env.post_signed(SEED_REFUND).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("refunded")));
+    let tx = transaction(&env, "ext-tx-12345").await;
+    assert_eq!(tx["status"], "refunded");
+    assert!(tx["refunded_at"].is_i64());
+    let rewards = rewards(&env, "ext-tx-12345").await;
+    assert_eq!(rewards[0]["reward_status"], "declined");
+
+    // The refund again: skipped.
+    let (status, body) = env.post_signed(SEED_REFUND).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("skipped")));
+}
+
+#[tokio::test]
+async fn a_refund_before_its_payment_is_applied_when_the_payment_arrives() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    let (status, body) = env.post_signed(SEED_REFUND).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("refund_pending"))
+    );
+    let (status, _) = env.api("GET", "/v1/transactions/ext-tx-12345", None).await;
+    assert_eq!(status, 404, "a refund alone creates no transaction");
+
+    let (status, body) = env.post_signed(SEED).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("created_refunded"))
+    );
+    let tx = transaction(&env, "ext-tx-12345").await;
+    assert_eq!(tx["status"], "refunded");
+    let (processed, _) = env.run_worker().await;
+    assert_eq!(processed, 0, "no commission for a refunded transaction");
+    assert!(rewards(&env, "ext-tx-12345").await.is_empty());
+}
+
+#[tokio::test]
+async fn unassigned_transactions_say_why_and_can_be_assigned() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    let without = seed_with(json!({"externalId": "tx-none", "partnerId": null}));
+    let unknown = seed_with(json!({"externalId": "tx-unknown", "partnerId": "P-999"}));
+    assert_eq!(env.post_signed(&without).await.0, 200);
+    assert_eq!(env.post_signed(&unknown).await.0, 200);
+    env.run_worker().await;
+
+    assert_eq!(
+        transaction(&env, "tx-none").await["unassigned_reason"],
+        "no_partner_id"
+    );
+    let tx = transaction(&env, "tx-unknown").await;
+    assert_eq!(tx["status"], "unassigned");
+    assert_eq!(tx["unassigned_reason"], "unknown_partner_id");
+    assert_eq!(tx["partner_id"], "P-999");
+    let (_, listed) = env
+        .api("GET", "/v1/transactions?status=unassigned", None)
+        .await;
+    let mut keys: Vec<_> = listed["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| t["key"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    assert_eq!(keys, ["tx-none", "tx-unknown"]);
+    assert!(rewards(&env, "tx-none").await.is_empty());
+
+    let (status, body) = env
+        .api(
+            "POST",
+            "/v1/transactions/tx-none/assign",
+            Some(json!({"partner_key": "pat"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "recorded");
+    env.run_worker().await;
+    let tx = transaction(&env, "tx-none").await;
+    assert_eq!(tx["status"], "commissioned");
+    assert_eq!(rewards(&env, "tx-none").await[0]["amount"], 3345);
+
+    // Assigning a commissioned transaction to someone else is a conflict; to nobody, a 422.
+    partner(&env, "other", None, None).await;
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/transactions/tx-none/assign",
+            Some(json!({"partner_key": "other"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, body) = env
+        .api(
+            "POST",
+            "/v1/transactions/tx-unknown/assign",
+            Some(json!({"partner_key": "ghost"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("partner_key"))
+    );
+}
+
+#[tokio::test]
+async fn multi_level_plans_reward_the_referral_chain() {
+    let env = Env::new().await;
+    partner(&env, "top", None, None).await;
+    partner(&env, "mid", None, Some("top")).await;
+    partner(&env, "pat", Some("P-001"), Some("mid")).await;
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/program",
+            Some(json!({"commission": {"levels": ["20", "5", "1"]}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    let rewards = rewards(&env, "ext-tx-12345").await;
+    let got: Vec<_> = rewards
+        .iter()
+        .map(|r| {
+            (
+                r["level"].as_i64(),
+                r["partner_key"].as_str(),
+                r["amount"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(1), Some("pat"), Some(3345)),
+            (Some(2), Some("mid"), Some(836)),
+            (Some(3), Some("top"), Some(167)),
+        ]
+    );
+    let (_, mine) = env.api("GET", "/v1/rewards?partner_key=mid", None).await;
+    assert_eq!(mine["data"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_recorded_and_change_nothing() {
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    let router = env.webhook_router();
+    let good = sign(&env.program.custom_webhook_secret, SEED.as_bytes());
+    let json_ct = ("content-type", "application/json");
+
+    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, u16, &str)> = vec![
+        (
+            "wrong signature",
+            vec![(
+                "x-webhook-signature",
+                sign("not-the-secret", SEED.as_bytes()),
+            )],
+            SEED.into(),
+            401,
+            "invalid_signature",
+        ),
+        (
+            "missing signature",
+            vec![],
+            SEED.into(),
+            401,
+            "missing_signature",
+        ),
+        (
+            "signature of another body",
+            vec![("x-webhook-signature", good.clone())],
+            seed_with(json!({"grossAmount": "1.00"})).into(),
+            401,
+            "invalid_signature",
+        ),
+        (
+            "not JSON",
+            vec![],
+            b"not json".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "wrong type",
+            vec![],
+            seed_with(json!({"grossAmount": true})).into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "bad amount",
+            vec![],
+            seed_with(json!({"grossAmount": "12,50"})).into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "unknown event",
+            vec![],
+            seed_with(json!({"event": "order.paid"})).into(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "oversized",
+            vec![],
+            vec![b' '; 300 * 1024],
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (name, extra, body, want_status, want_code) in cases {
+        let signature = sign(&env.program.custom_webhook_secret, &body);
+        let mut headers: Vec<(&str, &str)> = vec![json_ct];
+        if extra.is_empty() && name != "missing signature" {
+            headers.push(("x-webhook-signature", signature.as_str()));
+        }
+        for (k, v) in &extra {
+            headers.push((k, v.as_str()));
+        }
+        let (status, answer) = call(
+            &router,
+            "POST",
+            "/webhooks/acme/custom",
+            &headers,
+            &body,
+            false,
+        )
+        .await;
+        assert_eq!(status, want_status, "{name}: {answer}");
+        assert_eq!(answer["error"]["code"], want_code, "{name}: {answer}");
+        assert!(answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+
+    // Wrong content type, correctly signed.
+    let headers = [
+        ("content-type", "text/plain"),
+        ("x-webhook-signature", good.as_str()),
+    ];
+    let (status, _) = call(
+        &router,
+        "POST",
+        "/webhooks/acme/custom",
+        &headers,
+        SEED.as_bytes(),
+        false,
+    )
+    .await;
+    assert_eq!(status, 415);
+
+    // Unknown program.
+    let headers = [json_ct, ("x-webhook-signature", good.as_str())];
+    let (status, answer) = call(
+        &router,
+        "POST",
+        "/webhooks/nobody/custom",
+        &headers,
+        SEED.as_bytes(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("unknown_program"))
+    );
+
+    // Nothing was recorded or queued; every refusal is in the inbox with its reason.
+    let (status, _) = env.api("GET", "/v1/transactions/ext-tx-12345", None).await;
+    assert_eq!(status, 404);
+    assert!(env.receive().await.is_empty());
+    let inbox = events(&env).await;
+    assert_eq!(inbox.len(), 9);
+    assert!(inbox
+        .iter()
+        .all(|e| e["verdict"] == "rejected" && e["reason"].is_string()));
+    let wrong_type = inbox
+        .iter()
+        .find(|e| {
+            e["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("\"grossAmount\":true"))
+        })
+        .expect("the refused body is kept");
+    assert_eq!(wrong_type["http_status"], 422);
+    assert!(wrong_type["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("grossAmount")));
+}
+
+#[tokio::test]
+async fn the_same_external_id_with_other_content_is_a_conflict() {
+    let env = Env::new().await;
+    env.post_signed(SEED).await;
+    let changed = seed_with(json!({"grossAmount": "299.00"}));
+    let (status, body) = env.post_signed(&changed).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    assert_eq!(transaction(&env, "ext-tx-12345").await["amount"], 19900);
+}
+
+#[tokio::test]
+async fn secrets_rotate_and_stay_write_only() {
+    let env = Env::new().await;
+    let new_secret = "new-secret-0123456789";
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/program",
+            Some(json!({"custom_webhook": {"secrets": [env.program.custom_webhook_secret, new_secret]}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.to_string().contains(new_secret));
+    assert_eq!(body["custom_webhook"]["secrets_configured"], 2);
+
+    // Both secrets verify during the rotation.
+    let signature = sign(new_secret, SEED.as_bytes());
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-webhook-signature", signature.as_str()),
+    ];
+    let (status, _) = call(
+        &env.webhook_router(),
+        "POST",
+        "/webhooks/acme/custom",
+        &headers,
+        SEED.as_bytes(),
+        false,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = env
+        .post_signed(&seed_with(json!({"externalId": "tx-2"})))
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors() {
+    let env = Env::new().await;
+    let router = env.api_router();
+    let (status, body) = call(&router, "GET", "/v1/partners", &[], b"", false).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let headers = [("authorization", "Bearer phk_wrong")];
+    let (status, _) = call(&router, "GET", "/v1/partners", &headers, b"", false).await;
+    assert_eq!(status, 401);
+
+    let (status, body) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": "nope", "name": "X"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("email"))
+    );
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": "a@example.com", "name": "A", "referring_partner_key": "ghost"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    partner(&env, "pat", Some("P-001"), None).await;
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": "b@example.com", "name": "B", "id": "P-001"})),
+        )
+        .await;
+    assert_eq!(status, 409, "partner ids are unique");
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": "pat@example.com", "name": "pat", "key": "pat", "id": "P-001"})),
+        )
+        .await;
+    assert_eq!(status, 200, "the same partner again is a retry");
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": "x@example.com", "name": "pat", "key": "pat"})),
+        )
+        .await;
+    assert_eq!(status, 409, "the same key with other details is a conflict");
+
+    let (status, body) = env
+        .api(
+            "POST",
+            "/v1/customers",
+            Some(json!({"email": "c@example.com", "name": "C", "partner_key": "pat"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["key"].as_str().is_some_and(|k| k.starts_with("cust_")));
+    let (_, listed) = env.api("GET", "/v1/customers", None).await;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
+
+    let (status, body) = env.api("GET", "/v1/transactions", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    let (status, _) = env.api("GET", "/v1/nothing-here", None).await;
+    assert_eq!(status, 404);
+    let (status, _) = env.api("DELETE", "/v1/program", None).await;
+    assert_eq!(status, 405);
+}
