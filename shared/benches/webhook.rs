@@ -3,12 +3,13 @@
 //! criterion's figures for both, then their ratio from interleaved rounds in the same run.
 
 use axum::http::{HeaderMap, HeaderValue};
-use criterion::{black_box, criterion_group, Criterion};
+use criterion::{criterion_group, Criterion};
 use partnerhook::commission::CommissionPlan;
 use partnerhook::domain::Program;
 use partnerhook::money::Currency;
 use partnerhook::providers::custom;
 use partnerhook::signature::hmac_sha256;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const BODY: &[u8] = include_bytes!("../../tests/fixtures/custom/seed-transaction-created.json");

@@ -20,7 +20,7 @@ pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 /// What a custom webhook asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomEvent {
-    Created(NewTransaction),
+    Created(Box<NewTransaction>),
     Refunded { key: String },
 }
 
@@ -37,7 +37,7 @@ pub fn step<'a>(
         let (outcome, key) = match parse(body, program)? {
             CustomEvent::Created(transaction) => {
                 let key = transaction.key.clone();
-                (record_transaction(app, program, transaction).await?, key)
+                (record_transaction(app, program, *transaction).await?, key)
             }
             CustomEvent::Refunded { key } => (record_refund(app, &program.slug, &key).await?, key),
         };
@@ -227,7 +227,7 @@ pub fn parse(body: &[u8], program: &Program) -> Result<CustomEvent, AppError> {
         .transpose()?
         .flatten();
 
-    Ok(CustomEvent::Created(NewTransaction {
+    Ok(CustomEvent::Created(Box::new(NewTransaction {
         key,
         source: SOURCE.into(),
         customer,
@@ -247,7 +247,7 @@ pub fn parse(body: &[u8], program: &Program) -> Result<CustomEvent, AppError> {
         is_recurring: payload.is_recurring.unwrap_or(false),
         recurring_number: payload.recurring_number,
         transaction_date,
-    }))
+    })))
 }
 
 #[cfg(test)]
