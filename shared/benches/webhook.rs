@@ -22,6 +22,7 @@ fn program() -> Program {
         currency: Currency::parse("EUR").unwrap_or_else(|e| panic!("{e}")),
         plan: CommissionPlan::default(),
         custom_webhook_secrets: vec![SECRET.into()],
+        providers: Default::default(),
         created_at: 0,
         updated_at: 0,
     }

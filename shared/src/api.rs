@@ -3,6 +3,7 @@
 //! `reward_status`, `created_at` in epoch ms).
 
 use crate::app::App;
+use crate::customers;
 use crate::domain::{
     now_millis, validate_key, Customer, Partner, Program, Reward, Transaction, TransactionStatus,
 };
@@ -301,13 +302,18 @@ pub async fn create_customer(
         email: Some(valid_email("email", &body.email)?),
         name: Some(valid_name(&body.name)?),
         partner_key,
+        provider_ids: Default::default(),
         created_at: now_millis(),
     };
     match app.repo.insert(slug, &customer).await? {
-        Inserted::Created => Ok((StatusCode::CREATED, Json(to_value(&customer))).into_response()),
+        Inserted::Created => {
+            customers::created(&app, &admin.program, &customer.key).await?;
+            Ok((StatusCode::CREATED, Json(to_value(&customer))).into_response())
+        }
         Inserted::Exists(existing) => {
             let same = Customer {
                 created_at: existing.value.created_at,
+                provider_ids: existing.value.provider_ids.clone(),
                 ..customer
             } == existing.value;
             if same {

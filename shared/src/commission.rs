@@ -34,6 +34,7 @@ pub enum PlanError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RewardDraft {
     pub level: u8,
+    pub percent: Decimal,
     pub partner_key: String,
     pub amount: Decimal,
 }
@@ -54,22 +55,29 @@ impl CommissionPlan {
     /// `chain[0]` is the attributed partner, `chain[1]` their referrer, and so on. Amounts are
     /// rounded to the currency's minor unit; levels that round to zero grant nothing.
     pub fn rewards(&self, amounts: &Amounts, chain: &[String]) -> Vec<RewardDraft> {
-        let base = amounts.commissionable();
         self.levels
             .iter()
             .zip(chain)
             .enumerate()
             .filter_map(|(i, (pct, partner))| {
-                let amount = amounts.currency.round(base * *pct / Decimal::from(100));
+                let amount = reward_amount(amounts, *pct);
                 let level = u8::try_from(i + 1).ok()?;
                 (amount > Decimal::ZERO).then(|| RewardDraft {
                     level,
+                    percent: *pct,
                     partner_key: partner.clone(),
                     amount,
                 })
             })
             .collect()
     }
+}
+
+/// `percent` of the commissionable amount, rounded to the currency's minor unit.
+pub fn reward_amount(amounts: &Amounts, percent: Decimal) -> Decimal {
+    amounts
+        .currency
+        .round(amounts.commissionable() * percent / Decimal::from(100))
 }
 
 #[cfg(test)]
@@ -80,11 +88,11 @@ mod tests {
 
     fn amounts(currency: &str, gross: &str, net: Option<&str>) -> Amounts {
         Amounts {
-            currency: Currency::parse(currency).unwrap(),
-            gross: Decimal::from_str(gross).unwrap(),
             net: net.map(|n| Decimal::from_str(n).unwrap()),
-            tax: None,
-            tax_rate: None,
+            ..Amounts::new(
+                Currency::parse(currency).unwrap(),
+                Decimal::from_str(gross).unwrap(),
+            )
         }
     }
 

@@ -21,8 +21,27 @@ pub struct Program {
     pub plan: CommissionPlan,
     /// HMAC secrets of the custom webhook; two at once while rotating. Never returned by the API.
     pub custom_webhook_secrets: Vec<String>,
+    /// Payment providers' webhook credentials. Never returned by the API.
+    #[serde(default)]
+    pub providers: ProviderSecrets,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// Each list holds one credential, or two while the provider side rotates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSecrets {
+    pub stripe_signing_secrets: Vec<String>,
+    pub chargebee_credentials: Vec<BasicCredential>,
+    pub recurly_credentials: Vec<BasicCredential>,
+    pub recurly_signing_keys: Vec<String>,
+    pub chargify_site_shared_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BasicCredential {
+    pub username: String,
+    pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +61,9 @@ pub struct Customer {
     pub email: Option<String>,
     pub name: Option<String>,
     pub partner_key: Option<String>,
+    /// The customer's ids at payment providers (`stripe` → `cus_...`), once linked.
+    #[serde(default)]
+    pub provider_ids: std::collections::BTreeMap<String, String>,
     pub created_at: Millis,
 }
 
@@ -85,6 +107,8 @@ pub enum UnassignedReason {
     NoPartnerId,
     /// The webhook named a partner id that matches no partner of the program.
     UnknownPartnerId,
+    /// The payment's customer is linked to no partner.
+    CustomerWithoutPartner,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,12 +118,34 @@ pub struct Amounts {
     pub net: Option<Decimal>,
     pub tax: Option<Decimal>,
     pub tax_rate: Option<Decimal>,
+    /// How much of the gross amount has been refunded so far.
+    #[serde(default)]
+    pub refunded: Decimal,
 }
 
 impl Amounts {
-    /// What commissions are computed on: the net amount, or the gross one when no net is known.
+    pub fn new(currency: Currency, gross: Decimal) -> Self {
+        Self {
+            currency,
+            gross,
+            net: None,
+            tax: None,
+            tax_rate: None,
+            refunded: Decimal::ZERO,
+        }
+    }
+
+    /// What commissions are computed on: the net amount (the gross one when no net is known),
+    /// reduced in proportion to what has been refunded.
     pub fn commissionable(&self) -> Decimal {
-        self.net.unwrap_or(self.gross)
+        let base = self.net.unwrap_or(self.gross);
+        if self.refunded.is_zero() {
+            return base;
+        }
+        if self.gross.is_zero() || self.refunded >= self.gross {
+            return Decimal::ZERO;
+        }
+        base * (self.gross - self.refunded) / self.gross
     }
 }
 
@@ -117,6 +163,9 @@ pub struct Transaction {
     pub customer_key: Option<String>,
     /// The partner reference the sender gave (the custom webhook's `partnerId`), as given.
     pub partner_ref: Option<String>,
+    /// Attributed through the customer's partner (payment providers) rather than a reference.
+    #[serde(default)]
+    pub by_customer: bool,
     /// The attributed partner, once known.
     pub partner_key: Option<String>,
     pub status: TransactionStatus,
@@ -132,6 +181,9 @@ pub struct Transaction {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub refunded_at: Option<Millis>,
+    /// Ids of the partial refunds applied, so a repeated one is not counted twice.
+    #[serde(default)]
+    pub refund_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +204,8 @@ pub struct Reward {
     pub partner_key: String,
     /// 1 for the referring partner, 2 for the partner who referred them, and so on.
     pub level: u8,
+    /// The plan's percentage for this level, kept so refunds can rescale the reward.
+    pub percent: Decimal,
     pub amount: Decimal,
     pub currency: Currency,
     pub reward_status: RewardStatus,
@@ -215,14 +269,23 @@ mod tests {
     fn commissionable_amount_prefers_net() {
         let eur = Currency::parse("EUR").unwrap();
         let mut amounts = Amounts {
-            currency: eur,
-            gross: Decimal::new(19900, 2),
             net: Some(Decimal::new(16723, 2)),
-            tax: None,
-            tax_rate: None,
+            ..Amounts::new(eur, Decimal::new(19900, 2))
         };
         assert_eq!(amounts.commissionable(), Decimal::new(16723, 2));
         amounts.net = None;
         assert_eq!(amounts.commissionable(), Decimal::new(19900, 2));
+    }
+
+    #[test]
+    fn refunds_reduce_the_commissionable_amount_in_proportion() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut amounts = Amounts::new(usd, Decimal::new(4900, 2));
+        amounts.refunded = Decimal::new(1900, 2);
+        assert_eq!(amounts.commissionable(), Decimal::new(3000, 2));
+        amounts.net = Some(Decimal::new(4000, 2));
+        assert_eq!(usd.round(amounts.commissionable()).to_string(), "24.49");
+        amounts.refunded = Decimal::new(4900, 2);
+        assert_eq!(amounts.commissionable(), Decimal::ZERO);
     }
 }

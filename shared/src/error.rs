@@ -13,8 +13,14 @@ pub enum AppError {
     BadRequest(String),
     #[error("the body is not valid JSON: {0}")]
     MalformedJson(String),
+    #[error("the body cannot be read: {0}")]
+    MalformedBody(String),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("missing credentials: {0}")]
+    MissingCredentials(String),
+    #[error("the signature's timestamp is more than five minutes off; a replay is refused")]
+    StaleTimestamp,
     #[error("missing signature: send X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>")]
     MissingSignature,
     #[error("the signature does not match the body and any of the program's secrets")]
@@ -29,8 +35,8 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("unsupported content type {0:?}: send application/json")]
-    UnsupportedMediaType(String),
+    #[error("unsupported content type {given:?}: send {expected}")]
+    UnsupportedMediaType { given: String, expected: String },
     #[error("{field}: {message}")]
     InvalidField { field: String, message: String },
     #[error(transparent)]
@@ -49,15 +55,19 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::MissingSignature | Self::InvalidSignature => {
-                StatusCode::UNAUTHORIZED
+            Self::BadRequest(_) | Self::MalformedJson(_) | Self::MalformedBody(_) => {
+                StatusCode::BAD_REQUEST
             }
+            Self::Unauthorized(_)
+            | Self::MissingCredentials(_)
+            | Self::StaleTimestamp
+            | Self::MissingSignature
+            | Self::InvalidSignature => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             // Both are transient: a sender that retries will succeed once the backend is back.
             Self::Store(StoreError::VersionConflict { .. }) | Self::Queue(_) => {
@@ -71,7 +81,10 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::MalformedJson(_) => "malformed_json",
+            Self::MalformedBody(_) => "malformed_body",
             Self::Unauthorized(_) => "unauthorized",
+            Self::MissingCredentials(_) => "missing_credentials",
+            Self::StaleTimestamp => "stale_timestamp",
             Self::MissingSignature => "missing_signature",
             Self::InvalidSignature => "invalid_signature",
             Self::NotFound(_) => "not_found",
@@ -79,7 +92,7 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::InvalidField { .. } => "invalid_field",
             Self::Store(StoreError::VersionConflict { .. }) => "busy",
             Self::Store(_) => "internal",

@@ -4,7 +4,11 @@
 use crate::api;
 use crate::app::App;
 use crate::error::AppError;
-use crate::providers::custom;
+use crate::providers::chargebee::Chargebee;
+use crate::providers::chargify::Chargify;
+use crate::providers::recurly::Recurly;
+use crate::providers::stripe::Stripe;
+use crate::providers::{self, custom, Provider};
 use crate::webhook::ingest;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -26,6 +30,33 @@ async fn custom_webhook(
     body: Body,
 ) -> Response {
     ingest(&app, custom::SOURCE, &program, &headers, body, custom::step).await
+}
+
+async fn provider_webhook<P: Provider>(
+    State(app): State<App>,
+    Path(program): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    ingest(
+        &app,
+        P::NAME,
+        &program,
+        &headers,
+        body,
+        providers::step::<P>,
+    )
+    .await
+}
+
+fn provider_routes<P: Provider + 'static>() -> Router<App> {
+    let path = format!("/webhooks/{{program}}/{}", P::NAME);
+    Router::new().route(&path, post(provider_webhook::<P>))
+}
+
+/// `POST /webhooks/{program}/{provider}`: one payment provider's function.
+pub fn provider_router<P: Provider + 'static>(app: App) -> Router {
+    finish(provider_routes::<P>(), app)
 }
 
 async fn not_found() -> AppError {
@@ -82,7 +113,13 @@ pub fn api_router(app: App) -> Router {
 
 /// Every route of every function, for the local server.
 pub fn local_router(app: App) -> Router {
-    finish(custom_webhook_routes().merge(api_routes()), app)
+    let routes = custom_webhook_routes()
+        .merge(provider_routes::<Stripe>())
+        .merge(provider_routes::<Chargebee>())
+        .merge(provider_routes::<Recurly>())
+        .merge(provider_routes::<Chargify>())
+        .merge(api_routes());
+    finish(routes, app)
 }
 
 /// A JSON request body, refused with a JSON error (415, 413, 400, 422) when it is not one.
@@ -128,6 +165,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             }
             _ => AppError::MalformedJson(inner.to_string()),
         }
+    })
+}
+
+/// Reads a part of an already parsed body; errors name the field under `prefix`.
+pub fn parse_json_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            prefix.to_string()
+        } else {
+            format!("{prefix}.{path}")
+        };
+        AppError::invalid(field, e.into_inner().to_string())
     })
 }
 

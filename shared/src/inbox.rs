@@ -2,6 +2,7 @@
 //! [`RETENTION_DAYS`] so an admin can see why a webhook did or did not count.
 
 use crate::domain::Millis;
+use crate::ledger::Outcome;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +17,36 @@ pub enum Verdict {
     Accepted,
     /// Understood, and already applied before (a retry or duplicate).
     Skipped,
+    /// Understood, but nothing Partnerhook acts on; `reason` says why.
+    Ignored,
+    /// Kept, waiting for something else (its customer, its payment) before it counts.
+    Pending,
     /// Refused; `reason` says why. Nothing else changed.
     Rejected,
+}
+
+impl Verdict {
+    pub fn of(outcome: Outcome) -> Self {
+        if outcome.is_repeat() {
+            Self::Skipped
+        } else if outcome.is_pending() {
+            Self::Pending
+        } else if outcome == Outcome::Ignored {
+            Self::Ignored
+        } else {
+            Self::Accepted
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Skipped => "skipped",
+            Self::Ignored => "ignored",
+            Self::Pending => "pending",
+            Self::Rejected => "rejected",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

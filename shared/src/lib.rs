@@ -8,7 +8,9 @@
 
 pub mod api;
 pub mod app;
+pub mod authenticity;
 pub mod commission;
+pub mod customers;
 pub mod domain;
 pub mod error;
 pub mod http;

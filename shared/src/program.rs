@@ -1,7 +1,7 @@
 //! Programs: creation (operator CLI) and settings (admin API).
 
 use crate::commission::CommissionPlan;
-use crate::domain::{now_millis, validate_slug, Program};
+use crate::domain::{now_millis, validate_slug, BasicCredential, Program, ProviderSecrets};
 use crate::error::AppError;
 use crate::money::Currency;
 use crate::repo::Repo;
@@ -21,7 +21,11 @@ pub struct CreatedProgram {
 }
 
 pub fn custom_webhook_path(slug: &str) -> String {
-    format!("/webhooks/{slug}/custom")
+    provider_webhook_path(slug, "custom")
+}
+
+pub fn provider_webhook_path(slug: &str, provider: &str) -> String {
+    format!("/webhooks/{slug}/{provider}")
 }
 
 pub async fn create(
@@ -42,6 +46,7 @@ pub async fn create(
         currency,
         plan: CommissionPlan::default(),
         custom_webhook_secrets: vec![secret.clone()],
+        providers: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -71,6 +76,130 @@ pub struct ProgramPatch {
     pub currency: Option<String>,
     pub commission: Option<CommissionPatch>,
     pub custom_webhook: Option<CustomWebhookPatch>,
+    pub providers: Option<ProvidersPatch>,
+}
+
+/// One value, or two while rotating.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrTwo {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrTwo {
+    fn values(self, field: &str) -> Result<Vec<String>, AppError> {
+        let values: Vec<String> = match self {
+            Self::One(v) => vec![v],
+            Self::Many(vs) => vs,
+        }
+        .into_iter()
+        .map(|v| v.trim().to_string())
+        .collect();
+        if values.is_empty() || values.len() > 2 {
+            return Err(AppError::invalid(
+                field,
+                "give one value, or two while rotating",
+            ));
+        }
+        if values.iter().any(|v| v.is_empty() || v.len() > 512) {
+            return Err(AppError::invalid(field, "must be 1 to 512 characters"));
+        }
+        Ok(values)
+    }
+}
+
+/// `PATCH /v1/program` `providers`: each provider's credentials, write-only. A field given
+/// replaces what was set; a field left out keeps it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersPatch {
+    pub stripe: Option<StripePatch>,
+    pub chargebee: Option<BasicPatch>,
+    pub recurly: Option<RecurlyPatch>,
+    pub chargify: Option<ChargifyPatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripePatch {
+    pub signing_secret: OneOrTwo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicPatch {
+    pub username: OneOrTwo,
+    pub password: OneOrTwo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurlyPatch {
+    pub username: Option<OneOrTwo>,
+    pub password: Option<OneOrTwo>,
+    pub signing_key: Option<OneOrTwo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargifyPatch {
+    pub site_shared_key: OneOrTwo,
+}
+
+/// Pairs user names with passwords by position; a single one goes with each of the others.
+fn credentials(
+    field: &str,
+    username: OneOrTwo,
+    password: OneOrTwo,
+) -> Result<Vec<BasicCredential>, AppError> {
+    let users = username.values(&format!("{field}.username"))?;
+    let passwords = password.values(&format!("{field}.password"))?;
+    let count = users.len().max(passwords.len());
+    Ok((0..count)
+        .map(|i| BasicCredential {
+            username: users[i.min(users.len() - 1)].clone(),
+            password: passwords[i.min(passwords.len() - 1)].clone(),
+        })
+        .collect())
+}
+
+fn apply_providers(secrets: &mut ProviderSecrets, patch: ProvidersPatch) -> Result<(), AppError> {
+    if let Some(stripe) = patch.stripe {
+        secrets.stripe_signing_secrets = stripe
+            .signing_secret
+            .values("providers.stripe.signing_secret")?;
+    }
+    if let Some(chargebee) = patch.chargebee {
+        secrets.chargebee_credentials = credentials(
+            "providers.chargebee",
+            chargebee.username,
+            chargebee.password,
+        )?;
+    }
+    if let Some(recurly) = patch.recurly {
+        match (recurly.username, recurly.password) {
+            (Some(username), Some(password)) => {
+                secrets.recurly_credentials = credentials("providers.recurly", username, password)?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(AppError::invalid(
+                    "providers.recurly",
+                    "give username and password together",
+                ))
+            }
+        }
+        if let Some(key) = recurly.signing_key {
+            secrets.recurly_signing_keys = key.values("providers.recurly.signing_key")?;
+        }
+    }
+    if let Some(chargify) = patch.chargify {
+        secrets.chargify_site_shared_keys = chargify
+            .site_shared_key
+            .values("providers.chargify.site_shared_key")?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,12 +279,16 @@ pub fn apply_patch(program: &mut Program, patch: ProgramPatch) -> Result<(), App
         }
         program.custom_webhook_secrets = secrets;
     }
+    if let Some(providers) = patch.providers {
+        apply_providers(&mut program.providers, providers)?;
+    }
     program.updated_at = now_millis();
     Ok(())
 }
 
 /// How the API shows a program: settings, never secrets.
 pub fn view(program: &Program) -> serde_json::Value {
+    let p = &program.providers;
     serde_json::json!({
         "slug": program.slug,
         "name": program.name,
@@ -164,6 +297,25 @@ pub fn view(program: &Program) -> serde_json::Value {
         "custom_webhook": {
             "path": custom_webhook_path(&program.slug),
             "secrets_configured": program.custom_webhook_secrets.len(),
+        },
+        "providers": {
+            "stripe": {
+                "path": provider_webhook_path(&program.slug, "stripe"),
+                "signing_secrets_configured": p.stripe_signing_secrets.len(),
+            },
+            "chargebee": {
+                "path": provider_webhook_path(&program.slug, "chargebee"),
+                "credentials_configured": p.chargebee_credentials.len(),
+            },
+            "recurly": {
+                "path": provider_webhook_path(&program.slug, "recurly"),
+                "credentials_configured": p.recurly_credentials.len(),
+                "signing_keys_configured": p.recurly_signing_keys.len(),
+            },
+            "chargify": {
+                "path": provider_webhook_path(&program.slug, "chargify"),
+                "site_shared_keys_configured": p.chargify_site_shared_keys.len(),
+            },
         },
         "created_at": program.created_at,
         "updated_at": program.updated_at,
@@ -181,6 +333,7 @@ mod tests {
             currency: Currency::parse("EUR").unwrap(),
             plan: CommissionPlan::default(),
             custom_webhook_secrets: vec!["a".repeat(20)],
+            providers: Default::default(),
             created_at: 0,
             updated_at: 0,
         }
@@ -207,6 +360,56 @@ mod tests {
         assert_eq!(p.custom_webhook_secrets.len(), 2);
         let shown = view(&p).to_string();
         assert!(!shown.contains(&"b".repeat(20)), "secrets are never shown");
+    }
+
+    #[test]
+    fn provider_credentials_are_set_rotated_and_never_shown() {
+        let mut p = program();
+        apply_patch(
+            &mut p,
+            patch(serde_json::json!({"providers": {
+                "stripe": {"signing_secret": ["whsec_old", "whsec_new"]},
+                "chargebee": {"username": "cb", "password": ["pw1", "pw2"]},
+                "recurly": {"signing_key": "rk"},
+                "chargify": {"site_shared_key": "sk"}
+            }})),
+        )
+        .unwrap();
+        assert_eq!(
+            p.providers.stripe_signing_secrets,
+            ["whsec_old", "whsec_new"]
+        );
+        let users: Vec<_> = p
+            .providers
+            .chargebee_credentials
+            .iter()
+            .map(|c| (c.username.as_str(), c.password.as_str()))
+            .collect();
+        assert_eq!(users, [("cb", "pw1"), ("cb", "pw2")]);
+        assert_eq!(p.providers.recurly_signing_keys, ["rk"]);
+        assert!(p.providers.recurly_credentials.is_empty());
+        let shown = view(&p).to_string();
+        for secret in ["whsec_old", "whsec_new", "pw1", "pw2", "\"rk\"", "\"sk\""] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert_eq!(
+            view(&p)["providers"]["stripe"]["signing_secrets_configured"],
+            2
+        );
+
+        let mut q = program();
+        let half = apply_patch(
+            &mut q,
+            patch(serde_json::json!({"providers": {"recurly": {"username": "u"}}})),
+        );
+        assert!(matches!(half, Err(AppError::InvalidField { .. })));
+        let three = apply_patch(
+            &mut q,
+            patch(
+                serde_json::json!({"providers": {"stripe": {"signing_secret": ["a", "b", "c"]}}}),
+            ),
+        );
+        assert!(matches!(three, Err(AppError::InvalidField { .. })));
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! partition; listings go through the `gsi1` index. A transaction's partition also holds its
 //! rewards (`RW#{level}`) and a refund that arrived before it (`REFUND`).
 
+use crate::customers::CustomerRef;
 use crate::domain::{Customer, Millis, Partner, Program, Reward, Transaction, TransactionStatus};
 use crate::inbox::InboxEntry;
+use crate::ledger::{NewTransaction, RefundSpec};
 use crate::store::{
     Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError,
 };
@@ -29,14 +31,59 @@ pub mod keys {
     pub fn customer(program: &str, key: &str) -> (String, String) {
         (format!("{program}#CUSTOMER#{key}"), "CUSTOMER".into())
     }
+    pub const CUSTOMER_TX_PREFIX: &str = "TX#";
+    /// A customer's transaction, listed in the customer's partition, by time.
+    pub fn customer_transaction(
+        program: &str,
+        customer_key: &str,
+        created_at: i64,
+        key: &str,
+    ) -> (String, String) {
+        (
+            customer(program, customer_key).0,
+            format!("{CUSTOMER_TX_PREFIX}{created_at:015}#{key}"),
+        )
+    }
+    pub const CUSTOMER_REFUND_PREFIX: &str = "REFUND#";
+    /// A refund that names only its customer (Recurly), kept until a payment it fits arrives.
+    pub fn customer_refund(
+        program: &str,
+        customer_key: &str,
+        source: &str,
+        id: &str,
+    ) -> (String, String) {
+        (
+            customer(program, customer_key).0,
+            format!("{CUSTOMER_REFUND_PREFIX}{source}#{id}"),
+        )
+    }
     pub fn transaction_partition(program: &str, key: &str) -> String {
         format!("{program}#TX#{key}")
     }
     pub fn transaction(program: &str, key: &str) -> (String, String) {
         (transaction_partition(program, key), "TX".into())
     }
-    pub fn pending_refund(program: &str, key: &str) -> (String, String) {
-        (transaction_partition(program, key), "REFUND".into())
+    pub const PENDING_REFUND_PREFIX: &str = "REFUND#";
+    pub fn pending_refund(program: &str, key: &str, id: &str) -> (String, String) {
+        (
+            transaction_partition(program, key),
+            format!("{PENDING_REFUND_PREFIX}{id}"),
+        )
+    }
+    /// A provider's customer id, pointing at the Partnerhook customer it belongs to.
+    pub fn provider_customer(program: &str, provider: &str, id: &str) -> (String, String) {
+        (
+            format!("{program}#PCUSTOMER#{provider}#{id}"),
+            "PCUSTOMER".into(),
+        )
+    }
+    /// Payments waiting for their customer, grouped by what will identify it.
+    pub fn parked_partition(program: &str, waiting_for: &str) -> String {
+        format!("{program}#PARKED#{waiting_for}")
+    }
+    /// A provider event already handled, for dedupe on the provider's event id.
+    pub fn provider_event(program: &str, provider: &str, id: &str) -> (String, String) {
+        (format!("{program}#PEVENT#{provider}#{id}"), "PEVENT".into())
     }
     pub const REWARD_PREFIX: &str = "RW#";
     pub fn reward(program: &str, transaction_key: &str, level: u8) -> (String, String) {
@@ -186,11 +233,38 @@ pub enum ApiRole {
     Admin,
 }
 
-/// A refund that arrived before its transaction, kept until the transaction does.
+/// A transaction listed under its customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PendingRefund {
+pub struct CustomerTransaction {
     pub transaction_key: String,
+    pub source: String,
+}
+
+/// A refund that names only its customer and amount, kept until a payment it fits arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRefund {
+    pub source: String,
+    pub refund_id: String,
+    pub amount: rust_decimal::Decimal,
+}
+
+/// A payment whose customer is not known yet, kept until it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParkedPayment {
+    pub provider: String,
+    pub customer: CustomerRef,
+    pub transaction: NewTransaction,
     pub received_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProviderCustomer {
+    customer_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProviderEventSeen {
+    seen_at: Millis,
 }
 
 /// A secondary key that must stay unique, pointing at the partner that holds it.
@@ -394,6 +468,14 @@ impl Repo {
             .map(|v| v.value))
     }
 
+    pub async fn get_customer_versioned(
+        &self,
+        program: &str,
+        key: &str,
+    ) -> Result<Option<Versioned<Customer>>, StoreError> {
+        self.get_at(keys::customer(program, key)).await
+    }
+
     pub async fn list_customers(
         &self,
         program: &str,
@@ -429,28 +511,243 @@ impl Repo {
         self.list(query, limit, cursor, false).await
     }
 
-    /// Keeps a refund for a transaction not seen yet; false when one is kept already.
+    /// Keeps a refund for a transaction not seen yet; false when it is kept already.
     pub async fn insert_pending_refund(
         &self,
         program: &str,
-        refund: &PendingRefund,
+        transaction_key: &str,
+        id: &str,
+        refund: &RefundSpec,
     ) -> Result<bool, StoreError> {
-        let record = encode_at(
-            refund,
-            keys::pending_refund(program, &refund.transaction_key),
-        )?;
+        let record = encode_at(refund, keys::pending_refund(program, transaction_key, id))?;
         Ok(matches!(self.store.insert(record).await?, Insert::Created))
     }
 
-    pub async fn get_pending_refund(
+    /// The refunds that arrived before the transaction.
+    pub async fn pending_refunds(
         &self,
         program: &str,
         transaction_key: &str,
-    ) -> Result<Option<PendingRefund>, StoreError> {
+    ) -> Result<Vec<RefundSpec>, StoreError> {
+        let query = Query::Partition {
+            pk: keys::transaction_partition(program, transaction_key),
+            sk_prefix: keys::PENDING_REFUND_PREFIX.into(),
+        };
+        self.all(query).await
+    }
+
+    /// Every record of a small partition.
+    async fn all<T: DeserializeOwned>(&self, query: Query) -> Result<Vec<T>, StoreError> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let options = QueryOptions {
+                limit: 100,
+                newest_first: false,
+                cursor,
+            };
+            let page = self.store.query(&query, &options).await?;
+            for record in page.records {
+                items.push(decode(record)?.value);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    // A customer's transactions and the refunds waiting for them.
+
+    pub async fn add_customer_transaction(
+        &self,
+        program: &str,
+        customer_key: &str,
+        transaction: &Transaction,
+    ) -> Result<(), StoreError> {
+        let entry = CustomerTransaction {
+            transaction_key: transaction.key.clone(),
+            source: transaction.source.clone(),
+        };
+        let location = keys::customer_transaction(
+            program,
+            customer_key,
+            transaction.created_at,
+            &transaction.key,
+        );
+        self.store.insert(encode_at(&entry, location)?).await?;
+        Ok(())
+    }
+
+    /// The customer's transactions, newest first (at most `limit`).
+    pub async fn customer_transactions(
+        &self,
+        program: &str,
+        customer_key: &str,
+        limit: usize,
+    ) -> Result<Vec<CustomerTransaction>, StoreError> {
+        let query = Query::Partition {
+            pk: keys::customer(program, customer_key).0,
+            sk_prefix: keys::CUSTOMER_TX_PREFIX.into(),
+        };
+        let options = QueryOptions {
+            limit,
+            newest_first: true,
+            cursor: None,
+        };
+        let page = self.store.query(&query, &options).await?;
+        page.records
+            .into_iter()
+            .map(|r| decode(r).map(|v| v.value))
+            .collect()
+    }
+
+    /// Keeps a refund for the customer's next fitting payment; false when kept already.
+    pub async fn insert_customer_refund(
+        &self,
+        program: &str,
+        customer_key: &str,
+        refund: &CustomerRefund,
+    ) -> Result<bool, StoreError> {
+        let location =
+            keys::customer_refund(program, customer_key, &refund.source, &refund.refund_id);
+        Ok(matches!(
+            self.store.insert(encode_at(refund, location)?).await?,
+            Insert::Created
+        ))
+    }
+
+    pub async fn customer_refunds(
+        &self,
+        program: &str,
+        customer_key: &str,
+    ) -> Result<Vec<CustomerRefund>, StoreError> {
+        let query = Query::Partition {
+            pk: keys::customer(program, customer_key).0,
+            sk_prefix: keys::CUSTOMER_REFUND_PREFIX.into(),
+        };
+        self.all(query).await
+    }
+
+    pub async fn delete_customer_refund(
+        &self,
+        program: &str,
+        customer_key: &str,
+        refund: &CustomerRefund,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) =
+            keys::customer_refund(program, customer_key, &refund.source, &refund.refund_id);
+        self.store.delete(&pk, &sk).await
+    }
+
+    // Provider customers and the payments waiting for them.
+
+    pub async fn provider_customer(
+        &self,
+        program: &str,
+        provider: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .get_at::<PendingRefund>(keys::pending_refund(program, transaction_key))
+            .get_at::<ProviderCustomer>(keys::provider_customer(program, provider, id))
             .await?
-            .map(|v| v.value))
+            .map(|v| v.value.customer_key))
+    }
+
+    /// Points a provider's customer id at a customer; a later link replaces an earlier one.
+    pub async fn link_provider_customer(
+        &self,
+        program: &str,
+        provider: &str,
+        id: &str,
+        customer_key: &str,
+    ) -> Result<(), StoreError> {
+        let link = ProviderCustomer {
+            customer_key: customer_key.to_string(),
+        };
+        let location = keys::provider_customer(program, provider, id);
+        match self
+            .store
+            .insert(encode_at(&link, location.clone())?)
+            .await?
+        {
+            Insert::Created => Ok(()),
+            Insert::Exists(existing) => {
+                let mut record = encode_at(&link, location)?;
+                if existing.data == record.data {
+                    return Ok(());
+                }
+                record.version = existing.version;
+                self.store.update(record).await
+            }
+        }
+    }
+
+    pub async fn park_payment(
+        &self,
+        program: &str,
+        waiting_for: &str,
+        payment: &ParkedPayment,
+    ) -> Result<(), StoreError> {
+        let location = (
+            keys::parked_partition(program, waiting_for),
+            payment.transaction.key.clone(),
+        );
+        self.store.insert(encode_at(payment, location)?).await?;
+        Ok(())
+    }
+
+    pub async fn parked_payments(
+        &self,
+        program: &str,
+        waiting_for: &str,
+    ) -> Result<Vec<ParkedPayment>, StoreError> {
+        let query = Query::Partition {
+            pk: keys::parked_partition(program, waiting_for),
+            sk_prefix: String::new(),
+        };
+        self.all(query).await
+    }
+
+    pub async fn unpark_payment(
+        &self,
+        program: &str,
+        waiting_for: &str,
+        transaction_key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .delete(
+                &keys::parked_partition(program, waiting_for),
+                transaction_key,
+            )
+            .await
+    }
+
+    // Provider event ids, for dedupe.
+
+    pub async fn provider_event_seen(
+        &self,
+        program: &str,
+        provider: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::provider_event(program, provider, id);
+        Ok(self.store.get(&pk, &sk).await?.is_some())
+    }
+
+    /// Remembers a handled event for a week (providers retry for up to three days).
+    pub async fn mark_provider_event(
+        &self,
+        program: &str,
+        provider: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let now = crate::domain::now_millis();
+        let seen = ProviderEventSeen { seen_at: now };
+        let record = encode_at(&seen, keys::provider_event(program, provider, id))?
+            .expiring_at(now / 1000 + 7 * 24 * 3600);
+        self.store.insert(record).await?;
+        Ok(())
     }
 
     // Rewards.

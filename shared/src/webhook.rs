@@ -23,6 +23,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct Accepted {
     pub outcome: Outcome,
     pub transaction_key: Option<String>,
+    /// Why it was ignored, skipped or kept waiting, for the inbox and the sender.
+    pub reason: Option<String>,
 }
 
 /// A source's own step: verify, parse and apply the body for the program.
@@ -33,18 +35,36 @@ pub type SourceStep = for<'a> fn(
     &'a [u8],
 ) -> BoxFuture<'a, Result<Accepted, AppError>>;
 
-/// Refuses bodies that are not JSON, by their declared content type.
-pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
+/// The media type of the body, without parameters, lowercased.
+pub fn media_type(headers: &HeaderMap) -> String {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case("application/json") {
-        Ok(())
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Refuses bodies whose declared content type is not one of `accepted`.
+pub fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<String, AppError> {
+    let media_type = media_type(headers);
+    if accepted.contains(&media_type.as_str()) {
+        Ok(media_type)
     } else {
-        Err(AppError::UnsupportedMediaType(content_type.to_string()))
+        Err(AppError::UnsupportedMediaType {
+            given: media_type,
+            expected: accepted.join(" or "),
+        })
     }
+}
+
+/// Refuses bodies that are not JSON, by their declared content type.
+pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
+    require_media_type(headers, &["application/json"]).map(|_| ())
 }
 
 pub async fn ingest(
@@ -101,13 +121,10 @@ pub async fn ingest(
     };
     match &result {
         Ok(accepted) => {
-            entry.verdict = if accepted.outcome.is_repeat() {
-                Verdict::Skipped
-            } else {
-                Verdict::Accepted
-            };
+            entry.verdict = Verdict::of(accepted.outcome);
             entry.outcome = accepted.outcome.as_str().to_string();
             entry.transaction_key = accepted.transaction_key.clone();
+            entry.reason = accepted.reason.clone();
         }
         Err(error) => {
             entry.outcome = error.code().to_string();
@@ -119,12 +136,13 @@ pub async fn ingest(
     if let Err(e) = app.repo.insert(&program.slug, &entry).await {
         tracing::error!(program = %program.slug, error = %e, "could not keep the inbox entry");
     }
-    let verdict = match entry.verdict {
-        Verdict::Accepted => "accepted",
-        Verdict::Skipped => "skipped",
-        Verdict::Rejected => "rejected",
-    };
-    log_line(&program.slug, source, verdict, &entry.outcome, started);
+    log_line(
+        &program.slug,
+        source,
+        entry.verdict.as_str(),
+        &entry.outcome,
+        started,
+    );
 
     match result {
         Ok(accepted) => (
@@ -132,6 +150,7 @@ pub async fn ingest(
             axum::Json(json!({
                 "status": accepted.outcome.as_str(),
                 "transaction_key": accepted.transaction_key,
+                "reason": accepted.reason,
                 "event_id": entry.id,
             })),
         )

@@ -7,7 +7,7 @@ use crate::domain::{
     now_millis, Partner, Reward, RewardStatus, Transaction, TransactionStatus, UnassignedReason,
 };
 use crate::error::AppError;
-use crate::ledger::{decline_rewards, update_transaction};
+use crate::ledger::{settle_rewards, update_transaction};
 use crate::queue::Job;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::collections::HashSet;
@@ -86,6 +86,7 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
             transaction_key: key.to_string(),
             partner_key: draft.partner_key,
             level: draft.level,
+            percent: draft.percent,
             amount: draft.amount,
             currency: transaction.amounts.currency,
             reward_status: RewardStatus::Pending,
@@ -106,15 +107,19 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
         Ok(true)
     })
     .await?;
-    // A refund that landed while the rewards were written must still decline them.
-    if after.is_some_and(|tx| tx.status == TransactionStatus::Refunded) {
-        decline_rewards(app, slug, key).await?;
+    // A refund that landed while the rewards were written must still reach them.
+    if let Some(after) = after {
+        if after.status == TransactionStatus::Refunded
+            || after.amounts.refunded != transaction.amounts.refunded
+        {
+            settle_rewards(app, slug, &after).await?;
+        }
     }
     Ok(())
 }
 
 /// The partner a transaction belongs to: one assigned by an admin, else the one the sender
-/// named by its `id` (or key).
+/// named by its `id` (or key), else (payment providers) the customer's partner.
 async fn attribute(
     app: &App,
     program: &str,
@@ -128,7 +133,18 @@ async fn attribute(
             .ok_or(UnassignedReason::UnknownPartnerId));
     }
     let Some(reference) = &transaction.partner_ref else {
-        return Ok(Err(UnassignedReason::NoPartnerId));
+        if !transaction.by_customer {
+            return Ok(Err(UnassignedReason::NoPartnerId));
+        }
+        let customer = match &transaction.customer_key {
+            Some(key) => app.repo.get_customer(program, key).await?,
+            None => None,
+        };
+        let partner = match customer.and_then(|c| c.partner_key) {
+            Some(key) => app.repo.get_partner(program, &key).await?,
+            None => None,
+        };
+        return Ok(partner.ok_or(UnassignedReason::CustomerWithoutPartner));
     };
     if let Some(partner) = app.repo.find_partner_by_id(program, reference).await? {
         return Ok(Ok(partner));

@@ -3,6 +3,7 @@
 
 mod custom_webhook;
 mod local_server;
+mod providers;
 mod support;
 
 #[tokio::test]

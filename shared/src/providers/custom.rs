@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::domain::{validate_key, Amounts, Product, Program};
 use crate::error::AppError;
 use crate::http::parse_json;
-use crate::ledger::{record_refund, record_transaction, NewCustomer, NewTransaction};
+use crate::ledger::{record_refund, record_transaction, NewCustomer, NewTransaction, RefundSpec};
 use crate::money::{Currency, MoneyError};
 use crate::signature::any_secret_matches_hex;
 use crate::webhook::{require_json, Accepted};
@@ -39,11 +39,15 @@ pub fn step<'a>(
                 let key = transaction.key.clone();
                 (record_transaction(app, program, *transaction).await?, key)
             }
-            CustomEvent::Refunded { key } => (record_refund(app, &program.slug, &key).await?, key),
+            CustomEvent::Refunded { key } => {
+                let outcome = record_refund(app, &program.slug, &key, RefundSpec::Full).await?;
+                (outcome, key)
+            }
         };
         Ok(Accepted {
             outcome,
             transaction_key: Some(key),
+            reason: None,
         })
     })
 }
@@ -232,12 +236,12 @@ pub fn parse(body: &[u8], program: &Program) -> Result<CustomEvent, AppError> {
         source: SOURCE.into(),
         customer,
         partner_ref,
+        by_customer: false,
         amounts: Amounts {
-            currency,
-            gross,
             net,
             tax,
             tax_rate,
+            ..Amounts::new(currency, gross)
         },
         product: Product {
             id: non_empty(payload.product_id),
@@ -267,6 +271,7 @@ mod tests {
             currency: Currency::parse("EUR").unwrap(),
             plan: CommissionPlan::default(),
             custom_webhook_secrets: vec!["s1".into()],
+            providers: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -13,6 +13,34 @@ pub async fn run_all(store: &dyn Store, ns: &str) {
     partition_queries_filter_order_and_page(store, ns).await;
     index_queries_order_page_and_follow_updates(store, ns).await;
     concurrent_writers_do_not_both_win(store, ns).await;
+    delete_removes_and_tolerates_missing(store, ns).await;
+}
+
+async fn delete_removes_and_tolerates_missing(store: &dyn Store, ns: &str) {
+    let pk = format!("{ns}#delete");
+    let record = Record::new(&pk, "a", json!({})).indexed(format!("{ns}#DELETED"), "1");
+    store.insert(record.clone()).await.unwrap();
+    store.delete(&pk, "a").await.unwrap();
+    assert_eq!(store.get(&pk, "a").await.unwrap(), None);
+    let listed = store
+        .query(
+            &Query::Index {
+                pk: format!("{ns}#DELETED"),
+            },
+            &QueryOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        listed.records.is_empty(),
+        "a deleted record leaves its listing"
+    );
+    store.delete(&pk, "a").await.unwrap();
+    assert_eq!(
+        store.insert(record).await.unwrap(),
+        Insert::Created,
+        "a deleted key can be written again"
+    );
 }
 
 async fn insert_is_conditional(store: &dyn Store, ns: &str) {
@@ -168,6 +196,17 @@ async fn partition_queries_filter_order_and_page(store: &dyn Store, ns: &str) {
         .await
         .unwrap();
     assert_eq!(newest.records[0].sk, "RW#3");
+
+    let whole = Query::Partition {
+        pk: pk.clone(),
+        sk_prefix: String::new(),
+    };
+    let all = store.query(&whole, &QueryOptions::default()).await.unwrap();
+    assert_eq!(
+        all.records.len(),
+        5,
+        "an empty prefix lists the whole partition"
+    );
 }
 
 async fn index_queries_order_page_and_follow_updates(store: &dyn Store, ns: &str) {

@@ -253,6 +253,18 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
         let limit = i32::try_from(options.limit + 1).unwrap_or(i32::MAX);
         let mut request = self
@@ -263,6 +275,10 @@ impl Store for DynamoStore {
             .scan_index_forward(!options.newest_first)
             .set_exclusive_start_key(options.cursor.as_ref().map(cursor_key));
         request = match query {
+            // DynamoDB refuses an empty string in a key condition: no prefix, whole partition.
+            Query::Partition { pk, sk_prefix } if sk_prefix.is_empty() => request
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk)),
             Query::Partition { pk, sk_prefix } => request
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", s(pk))

@@ -202,6 +202,19 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        let (pk, sk) = (pk.to_string(), sk.to_string());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM records WHERE pk = ?1 AND sk = ?2",
+                params![pk, sk],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
         let (query, options) = (query.clone(), options.clone());
         self.with_conn(move |conn| {

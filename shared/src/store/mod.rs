@@ -161,4 +161,7 @@ pub trait Store: Send + Sync {
     async fn update(&self, record: Record) -> Result<(), StoreError>;
 
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError>;
+
+    /// Removes a record if it is there; removing a missing record is not an error.
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError>;
 }

@@ -1,0 +1,152 @@
+//! Identifying the customer of a payment-provider payment, and keeping payments whose customer
+//! is not known yet until it is.
+//!
+//! A payment names its customer by a Partnerhook customer key (Chargebee `meta_data`, Recurly
+//! `account_code`, Chargify `reference`) and/or by the provider's own customer id (Stripe
+//! `cus_...`), which a customer event links to a key first. A payment that cannot be placed is
+//! parked under what will identify it (`key#{key}` or `{provider}#{id}`) and recorded when that
+//! customer is created or linked.
+
+use crate::app::App;
+use crate::domain::{now_millis, Program};
+use crate::error::AppError;
+use crate::ledger::{record_transaction, NewCustomer, NewTransaction, Outcome};
+use crate::repo::ParkedPayment;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+/// How a payment names its customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub key: Option<String>,
+    pub provider_id: Option<String>,
+}
+
+enum Placement {
+    Recorded(Outcome),
+    Parked { waiting_for: String },
+}
+
+fn key_slot(key: &str) -> String {
+    format!("key#{key}")
+}
+
+fn provider_slot(provider: &str, id: &str) -> String {
+    format!("{provider}#{id}")
+}
+
+/// Records a provider payment for its customer, or parks it until the customer is known.
+pub async fn record_payment(
+    app: &App,
+    program: &Program,
+    provider: &str,
+    customer: &CustomerRef,
+    payment: NewTransaction,
+) -> Result<Outcome, AppError> {
+    let parked = ParkedPayment {
+        provider: provider.to_string(),
+        customer: customer.clone(),
+        transaction: payment,
+        received_at: now_millis(),
+    };
+    match place(app, program, parked).await? {
+        Placement::Recorded(outcome) => Ok(outcome),
+        Placement::Parked { .. } => Ok(Outcome::CustomerUnknown),
+    }
+}
+
+async fn place(app: &App, program: &Program, parked: ParkedPayment) -> Result<Placement, AppError> {
+    let slug = program.slug.as_str();
+    let mut key = parked.customer.key.clone();
+    if key.is_none() {
+        if let Some(id) = &parked.customer.provider_id {
+            key = app
+                .repo
+                .provider_customer(slug, &parked.provider, id)
+                .await?;
+        }
+    }
+    let waiting_for = match &key {
+        Some(key) if app.repo.get_customer(slug, key).await?.is_some() => {
+            let mut payment = parked.transaction;
+            payment.customer = Some(NewCustomer {
+                key: key.clone(),
+                email: None,
+                name: None,
+            });
+            return Ok(Placement::Recorded(
+                record_transaction(app, program, payment).await?,
+            ));
+        }
+        Some(key) => key_slot(key),
+        None => match &parked.customer.provider_id {
+            Some(id) => provider_slot(&parked.provider, id),
+            None => {
+                return Err(AppError::invalid(
+                    "customer",
+                    "the payment names no customer Partnerhook could ever identify",
+                ))
+            }
+        },
+    };
+    app.repo.park_payment(slug, &waiting_for, &parked).await?;
+    Ok(Placement::Parked { waiting_for })
+}
+
+/// A customer was created: the payments waiting for its key are recorded now.
+pub fn created<'a>(
+    app: &'a App,
+    program: &'a Program,
+    key: &'a str,
+) -> BoxFuture<'a, Result<(), AppError>> {
+    Box::pin(release(app, program, key_slot(key)))
+}
+
+/// Links a provider's customer id to a customer key (Stripe `metadata.customer_key`), and
+/// places the payments that were waiting for that id.
+pub async fn link(
+    app: &App,
+    program: &Program,
+    provider: &str,
+    provider_id: &str,
+    customer_key: &str,
+) -> Result<Outcome, AppError> {
+    let slug = program.slug.as_str();
+    app.repo
+        .link_provider_customer(slug, provider, provider_id, customer_key)
+        .await?;
+    if let Some(mut customer) = app.repo.get_customer_versioned(slug, customer_key).await? {
+        let known = customer
+            .value
+            .provider_ids
+            .get(provider)
+            .map(String::as_str);
+        if known != Some(provider_id) {
+            customer
+                .value
+                .provider_ids
+                .insert(provider.to_string(), provider_id.to_string());
+            // A concurrent change wins; the link record above is what payments use.
+            if let Err(e) = app.repo.update(slug, &customer).await {
+                tracing::warn!(program = slug, error = %e, "customer's provider id not noted");
+            }
+        }
+    }
+    release(app, program, provider_slot(provider, provider_id)).await?;
+    Ok(Outcome::CustomerLinked)
+}
+
+async fn release(app: &App, program: &Program, slot: String) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    for parked in app.repo.parked_payments(slug, &slot).await? {
+        let key = parked.transaction.key.clone();
+        let still_here = match place(app, program, parked).await? {
+            Placement::Recorded(_) => false,
+            Placement::Parked { waiting_for } => waiting_for == slot,
+        };
+        if !still_here {
+            app.repo.unpark_payment(slug, &slot, &key).await?;
+        }
+    }
+    Ok(())
+}
