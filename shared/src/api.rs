@@ -3,17 +3,18 @@
 //! `reward_status`, `created_at` in epoch ms).
 
 use crate::app::App;
-use crate::customers;
-use crate::domain::{
-    now_millis, validate_key, Customer, Partner, Program, Reward, Transaction, TransactionStatus,
-};
+use crate::customers::{self, CustomerInput};
+use crate::domain::now_millis;
+use crate::domain::{Program, Reward, Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::http::{JsonBody, PathParam, QueryParams};
+use crate::incoming::{self, IncomingWebhook, Mapping};
 use crate::ledger::{enqueue_commission, update_transaction};
 use crate::money::Currency;
+use crate::partners::{self, PartnerInput};
 use crate::program::{apply_patch, view as program_view, ProgramPatch};
-use crate::repo::{Inserted, Listing, PartnerInsert};
-use crate::token::{hash_api_key, random_token};
+use crate::repo::Listing;
+use crate::token::hash_api_key;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -97,8 +98,11 @@ pub fn transaction_view(tx: &Transaction) -> Value {
         "net_amount_decimal": tx.amounts.net,
         "tax_amount_decimal": tx.amounts.tax,
         "tax_rate": tx.amounts.tax_rate,
+        "refunded_amount": minor(c, tx.amounts.refunded),
+        "refunded_amount_decimal": tx.amounts.refunded,
         "product_id": tx.product.id,
         "product_name": tx.product.name,
+        "product_type": tx.product.category,
         "campaign_slug": tx.campaign_slug,
         "is_recurring": tx.is_recurring,
         "recurring_number": tx.recurring_number,
@@ -162,29 +166,13 @@ pub struct NewPartner {
     referring_partner_key: Option<String>,
 }
 
-fn valid_email(field: &str, email: &str) -> Result<String, AppError> {
-    let email = email.trim();
-    if email_address::EmailAddress::is_valid(email) {
-        Ok(email.to_string())
+fn created_or_found<T: serde::Serialize>((value, created): (T, bool)) -> Response {
+    let status = if created {
+        StatusCode::CREATED
     } else {
-        Err(AppError::invalid(field, "is not an email address"))
-    }
-}
-
-fn valid_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(AppError::invalid("name", "must be 1 to 200 characters"));
-    }
-    Ok(name.to_string())
-}
-
-fn optional_key(field: &str, key: Option<String>) -> Result<Option<String>, AppError> {
-    let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
-    if let Some(k) = &key {
-        validate_key(k).map_err(|m| AppError::invalid(field, m))?;
-    }
-    Ok(key)
+        StatusCode::OK
+    };
+    (status, Json(to_value(&value))).into_response()
 }
 
 pub async fn create_partner(
@@ -192,54 +180,16 @@ pub async fn create_partner(
     admin: Admin,
     JsonBody(body): JsonBody<NewPartner>,
 ) -> Result<Response, AppError> {
-    let slug = admin.program.slug.as_str();
-    let key = optional_key("key", body.key)?.unwrap_or_else(|| random_token("part_", 8));
-    let referring_partner_key = optional_key("referring_partner_key", body.referring_partner_key)?;
-    if let Some(referrer) = &referring_partner_key {
-        if *referrer == key {
-            return Err(AppError::invalid(
-                "referring_partner_key",
-                "a partner cannot refer themselves",
-            ));
-        }
-        if app.repo.get_partner(slug, referrer).await?.is_none() {
-            return Err(AppError::invalid(
-                "referring_partner_key",
-                format!("no partner has the key {referrer:?}"),
-            ));
-        }
-    }
-    let partner = Partner {
-        key,
-        id: optional_key("id", body.id)?,
-        email: valid_email("email", &body.email)?,
-        name: valid_name(&body.name)?,
-        referring_partner_key,
-        created_at: now_millis(),
+    let input = PartnerInput {
+        email: body.email,
+        name: body.name,
+        key: body.key,
+        id: body.id,
+        referring_partner_key: body.referring_partner_key,
     };
-    match app.repo.insert_partner(slug, &partner).await? {
-        PartnerInsert::Created => {
-            Ok((StatusCode::CREATED, Json(to_value(&partner))).into_response())
-        }
-        PartnerInsert::KeyExists(existing) => {
-            let same = Partner {
-                created_at: existing.created_at,
-                ..partner
-            } == existing;
-            if same {
-                Ok((StatusCode::OK, Json(to_value(&existing))).into_response())
-            } else {
-                Err(AppError::Conflict(format!(
-                    "a partner with key {:?} exists with other details",
-                    existing.key
-                )))
-            }
-        }
-        PartnerInsert::IdTaken => Err(AppError::Conflict(format!(
-            "another partner has the id {:?}",
-            partner.id.unwrap_or_default()
-        ))),
-    }
+    Ok(created_or_found(
+        partners::create(&app, &admin.program, input).await?,
+    ))
 }
 
 pub async fn list_partners(
@@ -280,6 +230,7 @@ pub struct NewCustomer {
     name: String,
     key: Option<String>,
     partner_key: Option<String>,
+    referring_customer_key: Option<String>,
 }
 
 pub async fn create_customer(
@@ -287,45 +238,16 @@ pub async fn create_customer(
     admin: Admin,
     JsonBody(body): JsonBody<NewCustomer>,
 ) -> Result<Response, AppError> {
-    let slug = admin.program.slug.as_str();
-    let partner_key = optional_key("partner_key", body.partner_key)?;
-    if let Some(partner) = &partner_key {
-        if app.repo.get_partner(slug, partner).await?.is_none() {
-            return Err(AppError::invalid(
-                "partner_key",
-                format!("no partner has the key {partner:?}"),
-            ));
-        }
-    }
-    let customer = Customer {
-        key: optional_key("key", body.key)?.unwrap_or_else(|| random_token("cust_", 8)),
-        email: Some(valid_email("email", &body.email)?),
-        name: Some(valid_name(&body.name)?),
-        partner_key,
-        provider_ids: Default::default(),
-        created_at: now_millis(),
+    let input = CustomerInput {
+        email: body.email,
+        name: body.name,
+        key: body.key,
+        partner_key: body.partner_key,
+        referring_customer_key: body.referring_customer_key,
     };
-    match app.repo.insert(slug, &customer).await? {
-        Inserted::Created => {
-            customers::created(&app, &admin.program, &customer.key).await?;
-            Ok((StatusCode::CREATED, Json(to_value(&customer))).into_response())
-        }
-        Inserted::Exists(existing) => {
-            let same = Customer {
-                created_at: existing.value.created_at,
-                provider_ids: existing.value.provider_ids.clone(),
-                ..customer
-            } == existing.value;
-            if same {
-                Ok((StatusCode::OK, Json(to_value(&existing.value))).into_response())
-            } else {
-                Err(AppError::Conflict(format!(
-                    "a customer with key {:?} exists with other details",
-                    existing.value.key
-                )))
-            }
-        }
-    }
+    Ok(created_or_found(
+        customers::create(&app, &admin.program, input).await?,
+    ))
 }
 
 pub async fn list_customers(
@@ -524,4 +446,125 @@ pub async fn get_event(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no event has the id {id:?}")))?;
     Ok(Json(to_value(&entry)))
+}
+
+// Incoming webhooks.
+
+/// The public base URL of this deployment, taken from the request, so the URLs handed out are
+/// absolute.
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Under Lambda the URI carries API Gateway's domain; a local server sees only Host.
+        if let (Some(scheme), Some(authority)) = (parts.uri.scheme_str(), parts.uri.authority()) {
+            return Ok(BaseUrl(format!("{scheme}://{authority}")));
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let host = header("host")
+            .ok_or_else(|| AppError::BadRequest("the request has no Host header".into()))?;
+        let proto = header("x-forwarded-proto").unwrap_or("http");
+        Ok(BaseUrl(format!("{proto}://{host}")))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewHook {
+    name: String,
+}
+
+async fn own_hook(
+    app: &App,
+    admin: &Admin,
+    id: &str,
+) -> Result<crate::repo::Versioned<IncomingWebhook>, AppError> {
+    app.repo
+        .get_hook(id)
+        .await?
+        .filter(|hook| hook.value.program == admin.program.slug)
+        .ok_or_else(|| AppError::NotFound(format!("no incoming webhook has the id {id:?}")))
+}
+
+pub async fn create_hook(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    JsonBody(body): JsonBody<NewHook>,
+) -> Result<Response, AppError> {
+    let name = crate::input::name("name", &body.name)?;
+    let hook = IncomingWebhook::new(&admin.program.slug, &name);
+    app.repo.insert(&admin.program.slug, &hook).await?;
+    Ok((StatusCode::CREATED, Json(incoming::view(&hook, &base))).into_response())
+}
+
+pub async fn list_hooks(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list_hooks(
+            &admin.program.slug,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, |hook| incoming::view(hook, &base)))
+}
+
+pub async fn get_hook(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let hook = own_hook(&app, &admin, &id).await?;
+    Ok(Json(incoming::view(&hook.value, &base)))
+}
+
+/// Saves the mapping after checking it; warns about paths no sample contains.
+pub async fn put_hook_mapping(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+    JsonBody(mapping): JsonBody<Mapping>,
+) -> Result<Json<Value>, AppError> {
+    let mut hook = own_hook(&app, &admin, &id).await?;
+    let warnings = mapping.validate(&hook.value.samples)?;
+    hook.value.mapping = Some(mapping);
+    hook.value.updated_at = now_millis();
+    app.repo.update(&admin.program.slug, &hook).await?;
+    let mut view = incoming::view(&hook.value, &base);
+    view["warnings"] = json!(warnings);
+    Ok(Json(view))
+}
+
+/// A new token: the old test and production URLs stop working at once.
+pub async fn rotate_hook_token(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let mut hook = own_hook(&app, &admin, &id).await?;
+    hook.value.token = incoming::new_token();
+    hook.value.updated_at = now_millis();
+    app.repo.update(&admin.program.slug, &hook).await?;
+    Ok(Json(incoming::view(&hook.value, &base)))
+}
+
+pub async fn delete_hook(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(id): PathParam<String>,
+) -> Result<StatusCode, AppError> {
+    own_hook(&app, &admin, &id).await?;
+    app.repo.delete_hook(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,12 +8,99 @@
 //! customer is created or linked.
 
 use crate::app::App;
-use crate::domain::{now_millis, Program};
+use crate::domain::{now_millis, Customer, Program};
 use crate::error::AppError;
+use crate::input;
 use crate::ledger::{record_transaction, NewCustomer, NewTransaction, Outcome};
-use crate::repo::ParkedPayment;
+use crate::repo::{Inserted, ParkedPayment};
+use crate::token::random_token;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+
+/// A customer as an admin or an incoming webhook describes it.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerInput {
+    pub email: String,
+    pub name: String,
+    pub key: Option<String>,
+    pub partner_key: Option<String>,
+    pub referring_customer_key: Option<String>,
+}
+
+/// Creates a customer; the same customer again is returned as it is (`false`), the same key
+/// with other details is a conflict. Payments waiting for the key are recorded at once.
+pub async fn create(
+    app: &App,
+    program: &Program,
+    input: CustomerInput,
+) -> Result<(Customer, bool), AppError> {
+    let slug = program.slug.as_str();
+    let partner_key = input::optional_key("partner_key", input.partner_key)?;
+    if let Some(partner) = &partner_key {
+        if app.repo.get_partner(slug, partner).await?.is_none() {
+            return Err(AppError::invalid(
+                "partner_key",
+                format!("no partner has the key {partner:?}"),
+            ));
+        }
+    }
+    let referring_customer_key =
+        input::optional_key("referring_customer_key", input.referring_customer_key)?;
+    if let Some(referrer) = &referring_customer_key {
+        if app.repo.get_customer(slug, referrer).await?.is_none() {
+            return Err(AppError::invalid(
+                "referring_customer_key",
+                format!("no customer has the key {referrer:?}"),
+            ));
+        }
+    }
+    let customer = Customer {
+        key: input::optional_key("key", input.key)?.unwrap_or_else(|| random_token("cust_", 8)),
+        email: Some(input::email("email", &input.email)?),
+        name: Some(input::name("name", &input.name)?),
+        partner_key,
+        referring_customer_key,
+        provider_ids: Default::default(),
+        created_at: now_millis(),
+    };
+    match app.repo.insert(slug, &customer).await? {
+        Inserted::Created => {
+            if let Some(email) = &customer.email {
+                app.repo
+                    .claim_email(slug, "CUSTOMER", email, &customer.key)
+                    .await?;
+            }
+            created(app, program, &customer.key).await?;
+            Ok((customer, true))
+        }
+        Inserted::Exists(existing) => {
+            let same = Customer {
+                created_at: existing.value.created_at,
+                provider_ids: existing.value.provider_ids.clone(),
+                ..customer
+            } == existing.value;
+            if same {
+                Ok((existing.value, false))
+            } else {
+                Err(AppError::Conflict(format!(
+                    "a customer with key {:?} exists with other details",
+                    existing.value.key
+                )))
+            }
+        }
+    }
+}
+
+pub async fn find_by_email(
+    app: &App,
+    program: &str,
+    email: &str,
+) -> Result<Option<Customer>, AppError> {
+    match app.repo.email_owner(program, "CUSTOMER", email).await? {
+        Some(key) => Ok(app.repo.get_customer(program, &key).await?),
+        None => Ok(None),
+    }
+}
 
 /// How a payment names its customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

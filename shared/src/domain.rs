@@ -61,6 +61,9 @@ pub struct Customer {
     pub email: Option<String>,
     pub name: Option<String>,
     pub partner_key: Option<String>,
+    /// Refer-a-friend: the customer who referred this one.
+    #[serde(default)]
+    pub referring_customer_key: Option<String>,
     /// The customer's ids at payment providers (`stripe` → `cus_...`), once linked.
     #[serde(default)]
     pub provider_ids: std::collections::BTreeMap<String, String>,
@@ -149,10 +152,23 @@ impl Amounts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Product {
     pub id: Option<String>,
     pub name: Option<String>,
+    /// What kind of sale it was (`monthly`, `yearly`): PartnerStack's `category_key`.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+impl Product {
+    pub fn named(id: Option<String>, name: Option<String>) -> Self {
+        Self {
+            id,
+            name,
+            category: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

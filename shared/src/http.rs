@@ -4,6 +4,7 @@
 use crate::api;
 use crate::app::App;
 use crate::error::AppError;
+use crate::incoming;
 use crate::providers::chargebee::Chargebee;
 use crate::providers::chargify::Chargify;
 use crate::providers::recurly::Recurly;
@@ -16,7 +17,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
@@ -57,6 +58,35 @@ fn provider_routes<P: Provider + 'static>() -> Router<App> {
 /// `POST /webhooks/{program}/{provider}`: one payment provider's function.
 pub fn provider_router<P: Provider + 'static>(app: App) -> Router {
     finish(provider_routes::<P>(), app)
+}
+
+async fn incoming_production(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    incoming::receive(&app, &id, &token, false, &headers, body).await
+}
+
+async fn incoming_test(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    incoming::receive(&app, &id, &token, true, &headers, body).await
+}
+
+fn incoming_routes() -> Router<App> {
+    Router::new()
+        .route("/hooks/{id}/{token}", post(incoming_production))
+        .route("/hooks/{id}/{token}/test", post(incoming_test))
+}
+
+/// `POST /hooks/{id}/{token}[/test]`: the webhook-incoming function.
+pub fn incoming_router(app: App) -> Router {
+    finish(incoming_routes(), app)
 }
 
 async fn not_found() -> AppError {
@@ -104,6 +134,22 @@ fn api_routes() -> Router<App> {
         .route("/v1/rewards", get(api::list_rewards))
         .route("/v1/events", get(api::list_events))
         .route("/v1/events/{id}", get(api::get_event))
+        .route(
+            "/v1/incoming-webhooks",
+            post(api::create_hook).get(api::list_hooks),
+        )
+        .route(
+            "/v1/incoming-webhooks/{id}",
+            get(api::get_hook).delete(api::delete_hook),
+        )
+        .route(
+            "/v1/incoming-webhooks/{id}/mapping",
+            put(api::put_hook_mapping),
+        )
+        .route(
+            "/v1/incoming-webhooks/{id}/rotate-token",
+            post(api::rotate_hook_token),
+        )
 }
 
 /// `/v1/...`: the api function.
@@ -118,6 +164,7 @@ pub fn local_router(app: App) -> Router {
         .merge(provider_routes::<Chargebee>())
         .merge(provider_routes::<Recurly>())
         .merge(provider_routes::<Chargify>())
+        .merge(incoming_routes())
         .merge(api_routes());
     finish(routes, app)
 }

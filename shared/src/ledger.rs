@@ -112,6 +112,8 @@ pub enum Outcome {
     CustomerLinked,
     /// Understood, but nothing Partnerhook acts on.
     Ignored,
+    /// A test URL kept the payload as a sample.
+    SampleCaptured,
 }
 
 impl Outcome {
@@ -126,6 +128,7 @@ impl Outcome {
             Self::CustomerUnknown => "customer_unknown",
             Self::CustomerLinked => "customer_linked",
             Self::Ignored => "ignored",
+            Self::SampleCaptured => "sample_captured",
         }
     }
 
@@ -158,11 +161,17 @@ pub async fn record_transaction(
             email: customer.email.clone(),
             name: customer.name.clone(),
             partner_key: None,
+            referring_customer_key: None,
             provider_ids: Default::default(),
             created_at: now,
         };
         // A customer seen before keeps what it has.
         if app.repo.insert(slug, &record).await? == Inserted::Created {
+            if let Some(email) = &record.email {
+                app.repo
+                    .claim_email(slug, "CUSTOMER", email, &record.key)
+                    .await?;
+            }
             customers::created(app, program, &record.key).await?;
         }
     }
@@ -504,10 +513,7 @@ mod tests {
             status: TransactionStatus::Commissioned,
             unassigned_reason: None,
             amounts: Amounts::new(Currency::parse("USD").unwrap(), Decimal::new(gross, 2)),
-            product: Product {
-                id: None,
-                name: None,
-            },
+            product: Product::default(),
             campaign_slug: None,
             is_recurring: false,
             recurring_number: None,

@@ -7,6 +7,7 @@
 use crate::customers::CustomerRef;
 use crate::domain::{Customer, Millis, Partner, Program, Reward, Transaction, TransactionStatus};
 use crate::inbox::InboxEntry;
+use crate::incoming::IncomingWebhook;
 use crate::ledger::{NewTransaction, RefundSpec};
 use crate::store::{
     Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError,
@@ -27,6 +28,13 @@ pub mod keys {
     }
     pub fn partner_id(program: &str, id: &str) -> (String, String) {
         (format!("{program}#PARTNERID#{id}"), "PARTNERID".into())
+    }
+    /// The first partner or customer (`kind`) with an email address, for lookups by email.
+    pub fn email(program: &str, kind: &str, email: &str) -> (String, String) {
+        (
+            format!("{program}#{kind}EMAIL#{}", email.to_lowercase()),
+            "EMAIL".into(),
+        )
     }
     pub fn customer(program: &str, key: &str) -> (String, String) {
         (format!("{program}#CUSTOMER#{key}"), "CUSTOMER".into())
@@ -91,6 +99,12 @@ pub mod keys {
             transaction_partition(program, transaction_key),
             format!("{REWARD_PREFIX}{level:02}"),
         )
+    }
+    pub fn hook(id: &str) -> (String, String) {
+        (format!("HOOK#{id}"), "HOOK".into())
+    }
+    pub fn hooks(program: &str) -> String {
+        format!("{program}#HOOKS")
     }
     pub fn event(program: &str, id: &str) -> (String, String) {
         (format!("{program}#EVENT#{id}"), "EVENT".into())
@@ -204,6 +218,19 @@ impl Entity for Reward {
     }
 }
 
+impl Entity for IncomingWebhook {
+    // Found by id alone from its URL; the record says which program owns it.
+    fn location(&self, _program: &str) -> (String, String) {
+        keys::hook(&self.id)
+    }
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::hooks(&self.program),
+            sk: by_time(self.created_at, &self.id),
+        })
+    }
+}
+
 impl Entity for InboxEntry {
     fn location(&self, program: &str) -> (String, String) {
         keys::event(program, &self.id)
@@ -265,6 +292,11 @@ struct ProviderCustomer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ProviderEventSeen {
     seen_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EmailOwner {
+    key: String,
 }
 
 /// A secondary key that must stay unique, pointing at the partner that holds it.
@@ -453,6 +485,35 @@ impl Repo {
             pk: keys::partners(program),
         };
         self.list(query, limit, cursor, false).await
+    }
+
+    /// Notes `key` as the owner of an email address unless another record owns it already.
+    pub async fn claim_email(
+        &self,
+        program: &str,
+        kind: &str,
+        email: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let owner = EmailOwner {
+            key: key.to_string(),
+        };
+        self.store
+            .insert(encode_at(&owner, keys::email(program, kind, email))?)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn email_owner(
+        &self,
+        program: &str,
+        kind: &str,
+        email: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get_at::<EmailOwner>(keys::email(program, kind, email))
+            .await?
+            .map(|v| v.value.key))
     }
 
     // Customers.
@@ -780,6 +841,32 @@ impl Repo {
             pk: keys::rewards_of_partner(program, partner_key),
         };
         self.list(query, limit, cursor, false).await
+    }
+
+    // Incoming webhooks.
+
+    pub async fn get_hook(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<IncomingWebhook>>, StoreError> {
+        self.get_at(keys::hook(id)).await
+    }
+
+    pub async fn list_hooks(
+        &self,
+        program: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<IncomingWebhook>, StoreError> {
+        let query = Query::Index {
+            pk: keys::hooks(program),
+        };
+        self.list(query, limit, cursor, false).await
+    }
+
+    pub async fn delete_hook(&self, id: &str) -> Result<(), StoreError> {
+        let (pk, sk) = keys::hook(id);
+        self.store.delete(&pk, &sk).await
     }
 
     // The inbox.

@@ -8,10 +8,12 @@ use crate::error::AppError;
 use crate::inbox::{expiry_for, keep_body, InboxEntry, Verdict};
 use crate::ledger::Outcome;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use serde_json::json;
+use std::future::Future;
 use std::time::Instant;
 
 /// Webhook bodies above this size are refused with 413 (API Gateway allows 10 MB; no
@@ -25,6 +27,8 @@ pub struct Accepted {
     pub transaction_key: Option<String>,
     /// Why it was ignored, skipped or kept waiting, for the inbox and the sender.
     pub reason: Option<String>,
+    /// More for the sender (a test URL's field paths), merged into the answer.
+    pub details: Option<serde_json::Value>,
 }
 
 /// A source's own step: verify, parse and apply the body for the program.
@@ -86,13 +90,41 @@ pub async fn ingest(
         }
         Err(e) => return AppError::from(e).into_response(),
     };
+    let program = &program;
+    receive(
+        app,
+        source,
+        program,
+        headers,
+        body,
+        started,
+        move |bytes| async move { step(app, program, headers, &bytes).await },
+    )
+    .await
+}
+
+/// The part of the ingest path after the program is known: read the body under the cap, run
+/// the step, keep the inbox entry, log, answer.
+pub async fn receive<F, Fut>(
+    app: &App,
+    source: &str,
+    program: &Program,
+    headers: &HeaderMap,
+    body: Body,
+    started: Instant,
+    step: F,
+) -> Response
+where
+    F: FnOnce(Bytes) -> Fut,
+    Fut: Future<Output = Result<Accepted, AppError>>,
+{
     let (bytes, result) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => {
-            let result = step(app, &program, headers, &bytes).await;
+            let result = step(bytes.clone()).await;
             (bytes, result)
         }
         Err(_) => (
-            Default::default(),
+            Bytes::new(),
             Err(AppError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
             }),
@@ -145,16 +177,20 @@ pub async fn ingest(
     );
 
     match result {
-        Ok(accepted) => (
-            StatusCode::OK,
-            axum::Json(json!({
+        Ok(accepted) => {
+            let mut answer = json!({
                 "status": accepted.outcome.as_str(),
                 "transaction_key": accepted.transaction_key,
                 "reason": accepted.reason,
                 "event_id": entry.id,
-            })),
-        )
-            .into_response(),
+            });
+            if let (Some(answer), Some(serde_json::Value::Object(details))) =
+                (answer.as_object_mut(), accepted.details)
+            {
+                answer.extend(details);
+            }
+            (StatusCode::OK, axum::Json(answer)).into_response()
+        }
         Err(error) => {
             let mut response = error.into_response();
             if let Ok(value) = entry.id.parse() {

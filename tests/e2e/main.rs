@@ -2,6 +2,7 @@
 //! server over real HTTP. Run them with ./infra/test.sh, which starts those services.
 
 mod custom_webhook;
+mod incoming;
 mod local_server;
 mod providers;
 mod support;

@@ -111,10 +111,7 @@ impl Provider for Chargebee {
                         partner_ref: None,
                         by_customer: true,
                         amounts: Amounts::new(currency, amount),
-                        product: Product {
-                            id: None,
-                            name: None,
-                        },
+                        product: Product::named(None, None),
                         campaign_slug: None,
                         is_recurring: false,
                         recurring_number: None,

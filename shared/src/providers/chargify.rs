@@ -113,14 +113,12 @@ impl Provider for Chargify {
                         partner_ref: None,
                         by_customer: true,
                         amounts: Amounts::new(currency, amount),
-                        product: Product {
-                            id: form
-                                .get("payload[subscription][product][handle]")
+                        product: Product::named(
+                            form.get("payload[subscription][product][handle]")
                                 .map(str::to_string),
-                            name: form
-                                .get("payload[subscription][product][name]")
+                            form.get("payload[subscription][product][name]")
                                 .map(str::to_string),
-                        },
+                        ),
                         campaign_slug: None,
                         is_recurring: false,
                         recurring_number: None,

@@ -48,6 +48,7 @@ pub fn step<'a>(
             outcome,
             transaction_key: Some(key),
             reason: None,
+            details: None,
         })
     })
 }
@@ -243,10 +244,10 @@ pub fn parse(body: &[u8], program: &Program) -> Result<CustomEvent, AppError> {
             tax_rate,
             ..Amounts::new(currency, gross)
         },
-        product: Product {
-            id: non_empty(payload.product_id),
-            name: non_empty(payload.product_name),
-        },
+        product: Product::named(
+            non_empty(payload.product_id),
+            non_empty(payload.product_name),
+        ),
         campaign_slug: non_empty(payload.campaign_slug),
         is_recurring: payload.is_recurring.unwrap_or(false),
         recurring_number: payload.recurring_number,

@@ -131,6 +131,7 @@ async fn apply(
                 outcome: Outcome::Skipped,
                 transaction_key,
                 reason: Some(format!("event {id} was handled before")),
+                details: None,
             });
         }
     }
@@ -197,6 +198,7 @@ async fn apply(
         outcome,
         transaction_key,
         reason,
+        details: None,
     })
 }
 

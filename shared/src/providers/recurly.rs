@@ -142,10 +142,7 @@ fn payment_event(
             partner_ref: None,
             by_customer: true,
             amounts: Amounts::new(currency, amount),
-            product: Product {
-                id: None,
-                name: None,
-            },
+            product: Product::named(None, None),
             campaign_slug: None,
             is_recurring: false,
             recurring_number: None,

@@ -131,10 +131,7 @@ impl Provider for Stripe {
                         partner_ref: None,
                         by_customer: true,
                         amounts: Amounts::new(currency, amount),
-                        product: Product {
-                            id: None,
-                            name: charge.description,
-                        },
+                        product: Product::named(None, charge.description),
                         campaign_slug: None,
                         is_recurring: false,
                         recurring_number: None,
