@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod incoming;
 pub mod input;
 pub mod ledger;
+#[cfg(feature = "embedded")]
 pub mod local;
 pub mod money;
 pub mod partners;

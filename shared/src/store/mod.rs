@@ -7,6 +7,7 @@
 
 pub mod conformance;
 pub mod dynamodb;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 
 use async_trait::async_trait;
