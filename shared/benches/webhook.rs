@@ -46,6 +46,7 @@ fn program() -> Program {
             recurly_signing_keys: vec![SECRET.into()],
             chargify_site_shared_keys: vec![SECRET.into()],
         },
+        usd_rates: Default::default(),
         created_at: 0,
         updated_at: 0,
     }

@@ -12,8 +12,9 @@ use crate::incoming::{self, IncomingWebhook, Mapping};
 use crate::ledger::{enqueue_commission, update_transaction};
 use crate::money::Currency;
 use crate::partners::{self, PartnerInput};
+use crate::postback::{self, deliver, signing, ssrf, Postback};
 use crate::program::{apply_patch, view as program_view, ProgramPatch};
-use crate::repo::Listing;
+use crate::repo::{ApiKeyGrant, ApiRole, Listing};
 use crate::token::hash_api_key;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -24,6 +25,28 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// The program and grant behind a request's `Authorization: Bearer` key.
+async fn authenticate(parts: &Parts, app: &App) -> Result<(Program, ApiKeyGrant), AppError> {
+    let key = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <API key>".into()))?;
+    let grant = app
+        .repo
+        .get_api_key(&hash_api_key(key))
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
+    let program = app
+        .repo
+        .get_program(&grant.program)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("the key's program no longer exists".into()))?;
+    Ok((program.value, grant))
+}
+
 /// A request made with a program's admin key.
 pub struct Admin {
     pub program: Program,
@@ -33,27 +56,41 @@ impl FromRequestParts<App> for Admin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                AppError::Unauthorized("send Authorization: Bearer <admin key>".into())
-            })?;
-        let grant = app
-            .repo
-            .get_api_key(&hash_api_key(key))
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
-        let program =
-            app.repo.get_program(&grant.program).await?.ok_or_else(|| {
-                AppError::Unauthorized("the key's program no longer exists".into())
-            })?;
-        Ok(Admin {
-            program: program.value,
-        })
+        match authenticate(parts, app).await? {
+            (program, grant) if grant.role == ApiRole::Admin => Ok(Admin { program }),
+            _ => Err(AppError::Forbidden(
+                "this route takes the program's admin key".into(),
+            )),
+        }
+    }
+}
+
+/// A request made with a partner's own key: it sees that partner's postbacks alone.
+pub struct PartnerAuth {
+    pub program: Program,
+    pub partner_key: String,
+}
+
+impl FromRequestParts<App> for PartnerAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        match authenticate(parts, app).await? {
+            (
+                program,
+                ApiKeyGrant {
+                    role: ApiRole::Partner,
+                    partner_key: Some(partner_key),
+                    ..
+                },
+            ) => Ok(PartnerAuth {
+                program,
+                partner_key,
+            }),
+            _ => Err(AppError::Forbidden(
+                "this route takes a partner API key (POST /v1/partners/{key}/api-keys)".into(),
+            )),
+        }
     }
 }
 
@@ -567,4 +604,232 @@ pub async fn delete_hook(
     own_hook(&app, &admin, &id).await?;
     app.repo.delete_hook(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// Partner keys and postbacks.
+
+/// Issues a partner its API key; shown once, stored as a digest.
+pub async fn create_partner_api_key(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(partner_key): PathParam<String>,
+) -> Result<Response, AppError> {
+    let slug = admin.program.slug.as_str();
+    app.repo
+        .get_partner(slug, &partner_key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no partner has the key {partner_key:?}")))?;
+    let api_key = crate::token::random_token("phk_p_", 32);
+    app.repo
+        .create_partner_key(slug, &partner_key, &hash_api_key(&api_key))
+        .await?;
+    let body = json!({ "api_key": api_key, "partner_key": partner_key });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPostback {
+    url: String,
+    name: String,
+    events: Vec<String>,
+}
+
+async fn own_postback(
+    app: &App,
+    auth: &PartnerAuth,
+    id: &str,
+) -> Result<crate::repo::Versioned<Postback>, AppError> {
+    app.repo
+        .get_postback(&auth.program.slug, id)
+        .await?
+        .filter(|p| p.value.partner_key == auth.partner_key)
+        .ok_or_else(|| AppError::NotFound(format!("no postback has the id {id:?}")))
+}
+
+pub async fn create_postback(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    JsonBody(body): JsonBody<NewPostback>,
+) -> Result<Response, AppError> {
+    let url = ssrf::check_endpoint(body.url.trim(), app.endpoints).await?;
+    postback::validate_events(&body.events)?;
+    let now = now_millis();
+    let secret = signing::new_secret();
+    let created = Postback {
+        id: crate::token::random_token("pb_", 8),
+        program: auth.program.slug.clone(),
+        partner_key: auth.partner_key.clone(),
+        url: url.to_string(),
+        name: crate::input::name("name", &body.name)?,
+        events: body.events,
+        secrets: vec![secret.clone()],
+        disabled: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    app.repo.insert(&auth.program.slug, &created).await?;
+    let mut view = postback::view(&created);
+    view["secret"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+pub async fn list_postbacks(
+    State(app): State<App>,
+    auth: PartnerAuth,
+) -> Result<Json<Value>, AppError> {
+    let all = app
+        .repo
+        .postbacks_of_partner(&auth.program.slug, &auth.partner_key)
+        .await?;
+    let data: Vec<Value> = all.iter().map(postback::view).collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
+}
+
+pub async fn get_postback(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(postback::view(
+        &own_postback(&app, &auth, &id).await?.value,
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostbackPatch {
+    url: Option<String>,
+    name: Option<String>,
+    events: Option<Vec<String>>,
+    /// `true` turns a disabled postback back on.
+    enabled: Option<bool>,
+}
+
+pub async fn patch_postback(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+    JsonBody(patch): JsonBody<PostbackPatch>,
+) -> Result<Json<Value>, AppError> {
+    let mut current = own_postback(&app, &auth, &id).await?;
+    let p = &mut current.value;
+    if let Some(url) = patch.url {
+        p.url = ssrf::check_endpoint(url.trim(), app.endpoints)
+            .await?
+            .to_string();
+    }
+    if let Some(name) = patch.name {
+        p.name = crate::input::name("name", &name)?;
+    }
+    if let Some(events) = patch.events {
+        postback::validate_events(&events)?;
+        p.events = events;
+    }
+    match patch.enabled {
+        Some(true) => {
+            p.disabled = None;
+            p.failing_since = None;
+        }
+        Some(false) => {
+            p.disabled = Some(postback::Disabled {
+                at: now_millis(),
+                reason: "disabled by the partner".into(),
+            })
+        }
+        None => {}
+    }
+    p.updated_at = now_millis();
+    app.repo.update(&auth.program.slug, &current).await?;
+    Ok(Json(postback::view(&current.value)))
+}
+
+pub async fn delete_postback(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+) -> Result<StatusCode, AppError> {
+    own_postback(&app, &auth, &id).await?;
+    app.repo.delete_postback(&auth.program.slug, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends the test event now and reports the endpoint's answer.
+pub async fn test_postback(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let current = own_postback(&app, &auth, &id).await?;
+    let attempt = deliver::send_test(&app, &current.value).await?;
+    let success = attempt.status_code.is_some_and(|c| (200..300).contains(&c));
+    let mut body = json!(attempt);
+    body["success"] = json!(success);
+    Ok(Json(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Rotation {
+    /// Stop signing with the earlier secret at once instead of sending both.
+    #[serde(default)]
+    expire_previous: bool,
+}
+
+/// A new signing secret, shown once; the previous one keeps signing beside it unless expired.
+pub async fn rotate_postback_secret(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+    QueryParams(rotation): QueryParams<Rotation>,
+) -> Result<Json<Value>, AppError> {
+    let mut current = own_postback(&app, &auth, &id).await?;
+    let secret = signing::new_secret();
+    let p = &mut current.value;
+    let previous = p
+        .secrets
+        .last()
+        .cloned()
+        .filter(|_| !rotation.expire_previous);
+    p.secrets = previous.into_iter().chain([secret.clone()]).collect();
+    p.updated_at = now_millis();
+    app.repo.update(&auth.program.slug, &current).await?;
+    let mut view = postback::view(&current.value);
+    view["secret"] = json!(secret);
+    Ok(Json(view))
+}
+
+pub async fn list_deliveries(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam(id): PathParam<String>,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    own_postback(&app, &auth, &id).await?;
+    let page = app
+        .repo
+        .list_deliveries(
+            &auth.program.slug,
+            &id,
+            paging.limit(),
+            paging.cursor.as_deref(),
+        )
+        .await?;
+    Ok(listing(page, postback::delivery_view))
+}
+
+pub async fn retry_delivery(
+    State(app): State<App>,
+    auth: PartnerAuth,
+    PathParam((id, delivery_id)): PathParam<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    own_postback(&app, &auth, &id).await?;
+    let mut delivery = app
+        .repo
+        .get_delivery(&auth.program.slug, &delivery_id)
+        .await?
+        .filter(|d| d.value.postback_id == id)
+        .ok_or_else(|| AppError::NotFound(format!("no delivery has the id {delivery_id:?}")))?;
+    deliver::retry_by_hand(&app, &auth.program.slug, &mut delivery).await?;
+    Ok(Json(postback::delivery_view(&delivery.value)))
 }

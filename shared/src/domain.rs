@@ -24,6 +24,9 @@ pub struct Program {
     /// Payment providers' webhook credentials. Never returned by the API.
     #[serde(default)]
     pub providers: ProviderSecrets,
+    /// USD per unit of each other currency, for postbacks' `amount_usd`.
+    #[serde(default)]
+    pub usd_rates: std::collections::BTreeMap<String, Decimal>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }

@@ -26,6 +26,8 @@ pub enum AppError {
     #[error("the signature does not match the body and any of the program's secrets")]
     InvalidSignature,
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("unknown program {0:?}")]
     UnknownProgram(String),
@@ -63,6 +65,7 @@ impl AppError {
             | Self::StaleTimestamp
             | Self::MissingSignature
             | Self::InvalidSignature => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -87,6 +90,7 @@ impl AppError {
             Self::StaleTimestamp => "stale_timestamp",
             Self::MissingSignature => "missing_signature",
             Self::InvalidSignature => "invalid_signature",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::UnknownProgram(_) => "unknown_program",
             Self::Conflict(_) => "conflict",

@@ -121,6 +121,30 @@ fn api_routes() -> Router<App> {
         )
         .route("/v1/partners/{key}", get(api::get_partner))
         .route(
+            "/v1/partners/{key}/api-keys",
+            post(api::create_partner_api_key),
+        )
+        .route(
+            "/v1/postbacks",
+            post(api::create_postback).get(api::list_postbacks),
+        )
+        .route(
+            "/v1/postbacks/{id}",
+            get(api::get_postback)
+                .patch(api::patch_postback)
+                .delete(api::delete_postback),
+        )
+        .route("/v1/postbacks/{id}/test", post(api::test_postback))
+        .route(
+            "/v1/postbacks/{id}/rotate-secret",
+            post(api::rotate_postback_secret),
+        )
+        .route("/v1/postbacks/{id}/deliveries", get(api::list_deliveries))
+        .route(
+            "/v1/postbacks/{id}/deliveries/{delivery_id}/retry",
+            post(api::retry_delivery),
+        )
+        .route(
             "/v1/customers",
             post(api::create_customer).get(api::list_customers),
         )

@@ -593,6 +593,8 @@ async fn create_transaction(
             if let (None, Some(partner)) = (&customer.value.partner_key, &partner) {
                 customer.value.partner_key = Some(partner.key.clone());
                 app.repo.update(slug, &customer).await?;
+                let event = crate::postback::Event::CustomerCreated(&customer.value);
+                crate::postback::emit(app, slug, &partner.key, event).await?;
             }
             customer.value.key
         }

@@ -12,6 +12,7 @@ use crate::domain::{
     now_millis, Amounts, Customer, Product, Program, RewardStatus, Transaction, TransactionStatus,
 };
 use crate::error::AppError;
+use crate::postback::{emit, Event};
 use crate::queue::Job;
 use crate::repo::Inserted;
 use crate::store::StoreError;
@@ -418,6 +419,9 @@ async fn apply_refund(
         return Ok(RefundApplied::Before);
     }
     settle_rewards(app, program, &tx).await?;
+    if let Some(partner) = &tx.partner_key {
+        emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
+    }
     Ok(if tx.status == TransactionStatus::Refunded {
         RefundApplied::Fully
     } else {
@@ -449,7 +453,11 @@ pub async fn settle_rewards(app: &App, program: &str, tx: &Transaction) -> Resul
             }
             reward.value.updated_at = now_millis();
             match app.repo.update(program, &reward).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    let partner = reward.value.partner_key.clone();
+                    emit(app, program, &partner, Event::RewardUpdated(&reward.value)).await?;
+                    break;
+                }
                 Err(StoreError::VersionConflict { .. }) if attempt < UPDATE_ATTEMPTS => {
                     let level = reward.value.level;
                     reward = app

@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod local;
 pub mod money;
 pub mod partners;
+pub mod postback;
 pub mod program;
 pub mod providers;
 pub mod queue;

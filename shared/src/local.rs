@@ -3,6 +3,7 @@
 
 use crate::app::App;
 use crate::http::local_router;
+use crate::postback::ssrf::EndpointPolicy;
 use crate::queue::local::LocalQueue;
 use crate::queue::Job;
 use crate::store::embedded::EmbeddedStore;
@@ -41,7 +42,10 @@ pub enum ServeError {
 pub fn local_app(data: &Path) -> Result<(App, UnboundedReceiver<Job>), StoreError> {
     let store = EmbeddedStore::open(data)?;
     let (queue, jobs) = LocalQueue::new();
-    Ok((App::new(Arc::new(store), Arc::new(queue)), jobs))
+    Ok((
+        App::new(Arc::new(store), Arc::new(queue), EndpointPolicy::LOCAL),
+        jobs,
+    ))
 }
 
 /// Runs jobs one after another, retrying failures like SQS redelivery would.

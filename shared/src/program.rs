@@ -8,6 +8,7 @@ use crate::repo::Repo;
 use crate::token::{hash_api_key, random_token};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What the operator is shown once: the credentials are not stored in a readable form.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +48,7 @@ pub async fn create(
         plan: CommissionPlan::default(),
         custom_webhook_secrets: vec![secret.clone()],
         providers: Default::default(),
+        usd_rates: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -77,6 +79,8 @@ pub struct ProgramPatch {
     pub commission: Option<CommissionPatch>,
     pub custom_webhook: Option<CustomWebhookPatch>,
     pub providers: Option<ProvidersPatch>,
+    /// USD per unit of a currency, for postbacks' `amount_usd`: `{"EUR": "1.08"}`.
+    pub usd_rates: Option<BTreeMap<String, PercentText>>,
 }
 
 /// One value, or two while rotating.
@@ -282,6 +286,28 @@ pub fn apply_patch(program: &mut Program, patch: ProgramPatch) -> Result<(), App
     if let Some(providers) = patch.providers {
         apply_providers(&mut program.providers, providers)?;
     }
+    if let Some(rates) = patch.usd_rates {
+        let mut parsed = BTreeMap::new();
+        for (code, rate) in rates {
+            let field = format!("usd_rates.{code}");
+            let currency =
+                Currency::parse(&code).map_err(|e| AppError::invalid(&field, e.to_string()))?;
+            let text = match rate {
+                PercentText::Text(t) => t,
+                PercentText::Number(n) => n.to_string(),
+            };
+            let rate = text
+                .trim()
+                .parse::<Decimal>()
+                .ok()
+                .filter(|r| *r > Decimal::ZERO)
+                .ok_or_else(|| {
+                    AppError::invalid(&field, "must be a positive decimal such as \"1.08\"")
+                })?;
+            parsed.insert(currency.code().to_string(), rate);
+        }
+        program.usd_rates = parsed;
+    }
     program.updated_at = now_millis();
     Ok(())
 }
@@ -317,6 +343,7 @@ pub fn view(program: &Program) -> serde_json::Value {
                 "site_shared_keys_configured": p.chargify_site_shared_keys.len(),
             },
         },
+        "usd_rates": program.usd_rates,
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     })
@@ -334,6 +361,7 @@ mod tests {
             plan: CommissionPlan::default(),
             custom_webhook_secrets: vec!["a".repeat(20)],
             providers: Default::default(),
+            usd_rates: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

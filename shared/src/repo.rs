@@ -9,6 +9,7 @@ use crate::domain::{Customer, Millis, Partner, Program, Reward, Transaction, Tra
 use crate::inbox::InboxEntry;
 use crate::incoming::IncomingWebhook;
 use crate::ledger::{NewTransaction, RefundSpec};
+use crate::postback::{Delivery, Postback};
 use crate::store::{
     Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError,
 };
@@ -99,6 +100,18 @@ pub mod keys {
             transaction_partition(program, transaction_key),
             format!("{REWARD_PREFIX}{level:02}"),
         )
+    }
+    pub fn postback(program: &str, id: &str) -> (String, String) {
+        (format!("{program}#POSTBACK#{id}"), "POSTBACK".into())
+    }
+    pub fn postbacks_of_partner(program: &str, partner: &str) -> String {
+        format!("{program}#PARTNER#{partner}#POSTBACKS")
+    }
+    pub fn delivery(program: &str, id: &str) -> (String, String) {
+        (format!("{program}#DELIVERY#{id}"), "DELIVERY".into())
+    }
+    pub fn deliveries_of_postback(program: &str, postback: &str) -> String {
+        format!("{program}#POSTBACK#{postback}#DELIVERIES")
     }
     pub fn hook(id: &str) -> (String, String) {
         (format!("HOOK#{id}"), "HOOK".into())
@@ -218,6 +231,30 @@ impl Entity for Reward {
     }
 }
 
+impl Entity for Postback {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::postback(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::postbacks_of_partner(program, &self.partner_key),
+            sk: by_time(self.created_at, &self.id),
+        })
+    }
+}
+
+impl Entity for Delivery {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::delivery(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::deliveries_of_postback(program, &self.postback_id),
+            sk: by_time(self.created_at, &self.id),
+        })
+    }
+}
+
 impl Entity for IncomingWebhook {
     // Found by id alone from its URL; the record says which program owns it.
     fn location(&self, _program: &str) -> (String, String) {
@@ -252,12 +289,16 @@ impl Entity for InboxEntry {
 pub struct ApiKeyGrant {
     pub program: String,
     pub role: ApiRole,
+    /// The partner a partner key acts for.
+    #[serde(default)]
+    pub partner_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiRole {
     Admin,
+    Partner,
 }
 
 /// A transaction listed under its customer.
@@ -409,6 +450,7 @@ impl Repo {
         let grant = ApiKeyGrant {
             program: program.slug.clone(),
             role: ApiRole::Admin,
+            partner_key: None,
         };
         let records = vec![
             encode(&program.slug, program)?,
@@ -841,6 +883,71 @@ impl Repo {
             pk: keys::rewards_of_partner(program, partner_key),
         };
         self.list(query, limit, cursor, false).await
+    }
+
+    /// Stores a partner's API key (its digest) for the partner alone.
+    pub async fn create_partner_key(
+        &self,
+        program: &str,
+        partner_key: &str,
+        key_hash: &str,
+    ) -> Result<(), StoreError> {
+        let grant = ApiKeyGrant {
+            program: program.to_string(),
+            role: ApiRole::Partner,
+            partner_key: Some(partner_key.to_string()),
+        };
+        self.store
+            .insert(encode_at(&grant, keys::api_key(key_hash))?)
+            .await?;
+        Ok(())
+    }
+
+    // Postbacks and their deliveries.
+
+    pub async fn postbacks_of_partner(
+        &self,
+        program: &str,
+        partner_key: &str,
+    ) -> Result<Vec<Postback>, StoreError> {
+        let query = Query::Index {
+            pk: keys::postbacks_of_partner(program, partner_key),
+        };
+        self.all(query).await
+    }
+
+    pub async fn get_postback(
+        &self,
+        program: &str,
+        id: &str,
+    ) -> Result<Option<Versioned<Postback>>, StoreError> {
+        self.get_at(keys::postback(program, id)).await
+    }
+
+    pub async fn delete_postback(&self, program: &str, id: &str) -> Result<(), StoreError> {
+        let (pk, sk) = keys::postback(program, id);
+        self.store.delete(&pk, &sk).await
+    }
+
+    pub async fn get_delivery(
+        &self,
+        program: &str,
+        id: &str,
+    ) -> Result<Option<Versioned<Delivery>>, StoreError> {
+        self.get_at(keys::delivery(program, id)).await
+    }
+
+    pub async fn list_deliveries(
+        &self,
+        program: &str,
+        postback_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Delivery>, StoreError> {
+        let query = Query::Index {
+            pk: keys::deliveries_of_postback(program, postback_id),
+        };
+        self.list(query, limit, cursor, true).await
     }
 
     // Incoming webhooks.

@@ -2,6 +2,7 @@
 //! AWS clients, structured logs.
 
 use crate::app::App;
+use crate::postback::ssrf::EndpointPolicy;
 use crate::queue::sqs::SqsQueue;
 use crate::store::dynamodb::DynamoStore;
 use std::sync::Arc;
@@ -50,13 +51,22 @@ pub fn dynamo_store(config: &aws_config::SdkConfig, table: String) -> DynamoStor
     DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
 }
 
-/// The app as the Lambda functions run it: the table from `TABLE_NAME`, jobs to the queue at
-/// `COMMISSION_QUEUE_URL`.
+/// The app as the Lambda functions run it: the table from `TABLE_NAME`, jobs to the queues at
+/// `COMMISSION_QUEUE_URL` and `POSTBACK_QUEUE_URL`, postbacks to public https endpoints only.
 pub async fn aws_app() -> Result<App, ConfigError> {
     let table = env("TABLE_NAME")?;
-    let queue_url = env("COMMISSION_QUEUE_URL")?;
+    let commission_queue = env("COMMISSION_QUEUE_URL")?;
+    let postback_queue = env("POSTBACK_QUEUE_URL")?;
     let config = aws_config().await;
     let store = dynamo_store(&config, table);
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&config), queue_url);
-    Ok(App::new(Arc::new(store), Arc::new(queue)))
+    let queue = SqsQueue::new(
+        aws_sdk_sqs::Client::new(&config),
+        commission_queue,
+        postback_queue,
+    );
+    Ok(App::new(
+        Arc::new(store),
+        Arc::new(queue),
+        EndpointPolicy::AWS,
+    ))
 }

@@ -8,6 +8,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::ledger::{settle_rewards, update_transaction};
+use crate::postback::{emit, Event};
 use crate::queue::Job;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::collections::HashSet;
@@ -18,26 +19,43 @@ pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
             program,
             transaction_key,
         } => commission(app, program, transaction_key).await,
+        Job::Deliver {
+            program,
+            delivery_id,
+            attempt,
+        } => crate::postback::deliver::process(app, program, delivery_id, *attempt).await,
     }
 }
 
-/// Processes an SQS batch and reports the messages that failed, so only those come back.
+/// Processes an SQS batch, its messages concurrently, and reports the ones that failed, so
+/// only those come back.
 pub async fn handle_sqs_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let outcomes = futures::future::join_all(event.records.into_iter().map(|record| async move {
         let id = record.message_id.clone().unwrap_or_default();
         let job = record.body.as_deref().map(serde_json::from_str::<Job>);
         match job {
-            Some(Ok(job)) => {
-                if let Err(e) = process_job(app, &job).await {
+            Some(Ok(job)) => match process_job(app, &job).await {
+                Ok(()) => None,
+                Err(e) => {
                     tracing::error!(message_id = %id, error = %e, ?job, "job failed; SQS will redeliver it");
-                    response.add_failure(id);
+                    Some(id)
                 }
-            }
+            },
             // A message no worker can ever read must not be retried until it dead-letters.
-            Some(Err(e)) => tracing::error!(message_id = %id, error = %e, "unreadable job dropped"),
-            None => tracing::error!(message_id = %id, "job without a body dropped"),
+            Some(Err(e)) => {
+                tracing::error!(message_id = %id, error = %e, "unreadable job dropped");
+                None
+            }
+            None => {
+                tracing::error!(message_id = %id, "job without a body dropped");
+                None
+            }
         }
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for failed in outcomes.into_iter().flatten() {
+        response.add_failure(failed);
     }
     response
 }
@@ -93,8 +111,15 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
             created_at: now,
             updated_at: now,
         };
-        // A redelivered job finds its rewards already written and leaves them be.
+        // A redelivered job finds its rewards already written; its events are deduped by id.
         app.repo.insert(slug, &reward).await?;
+        emit(
+            app,
+            slug,
+            &reward.partner_key,
+            Event::RewardCreated(&reward),
+        )
+        .await?;
     }
     let partner_key = chain.first().cloned();
     let after = update_transaction(app, slug, key, |tx| {
@@ -109,6 +134,13 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
     .await?;
     // A refund that landed while the rewards were written must still reach them.
     if let Some(after) = after {
+        if let Some(partner) = after
+            .partner_key
+            .as_deref()
+            .filter(|_| after.status == TransactionStatus::Commissioned)
+        {
+            emit(app, slug, partner, Event::TransactionCreated(&after)).await?;
+        }
         if after.status == TransactionStatus::Refunded
             || after.amounts.refunded != transaction.amounts.refunded
         {

@@ -7,6 +7,7 @@ use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use partnerhook::app::App;
+use partnerhook::postback::ssrf::EndpointPolicy;
 use partnerhook::program::{self, CreatedProgram};
 use partnerhook::queue::sqs::SqsQueue;
 use partnerhook::store::dynamodb::DynamoStore;
@@ -52,6 +53,17 @@ pub struct Env {
     pub program: CreatedProgram,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
+    postback_queue_url: String,
+}
+
+async fn create_queue(sqs: &aws_sdk_sqs::Client) -> String {
+    sqs.create_queue()
+        .queue_name(format!("ph-test-{}", uuid::Uuid::now_v7().simple()))
+        .send()
+        .await
+        .expect("create a test queue")
+        .queue_url
+        .expect("queue url")
 }
 
 impl Env {
@@ -59,16 +71,11 @@ impl Env {
         let store = dynamo_store().await;
         let config = sdk_config(endpoint("PARTNERHOOK_TEST_SQS")).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(format!("ph-test-{}", uuid::Uuid::now_v7().simple()))
-            .send()
-            .await
-            .expect("create the test queue")
-            .queue_url
-            .expect("queue url");
-        let queue = SqsQueue::new(sqs.clone(), queue_url.clone());
-        let app = App::new(Arc::new(store), Arc::new(queue));
+        let queue_url = create_queue(&sqs).await;
+        let postback_queue_url = create_queue(&sqs).await;
+        let queue = SqsQueue::new(sqs.clone(), queue_url.clone(), postback_queue_url.clone());
+        // Postbacks may go to loopback receivers in these tests, as in the local server.
+        let app = App::new(Arc::new(store), Arc::new(queue), EndpointPolicy::LOCAL);
         let program = program::create(&app.repo, "acme", Some("Acme"), "EUR")
             .await
             .expect("create the program");
@@ -77,6 +84,7 @@ impl Env {
             program,
             sqs,
             queue_url,
+            postback_queue_url,
         }
     }
 
@@ -127,12 +135,21 @@ impl Env {
 
     /// Receives what is on the commission queue (without deleting it).
     pub async fn receive(&self) -> Vec<SqsMessage> {
+        self.receive_from(&self.queue_url).await
+    }
+
+    /// Receives what is on the postback queue (without deleting it).
+    pub async fn receive_postbacks(&self) -> Vec<SqsMessage> {
+        self.receive_from(&self.postback_queue_url).await
+    }
+
+    async fn receive_from(&self, queue_url: &str) -> Vec<SqsMessage> {
         let mut messages = Vec::new();
         loop {
             let out = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .visibility_timeout(30)
                 .send()
@@ -155,7 +172,16 @@ impl Env {
     /// Runs the commission worker on everything queued, deleting what it processed, as the
     /// Lambda event source mapping does. Returns the worker's batch response.
     pub async fn run_worker(&self) -> (usize, SqsBatchResponse) {
-        let messages = self.receive().await;
+        self.run_worker_on(&self.queue_url).await
+    }
+
+    /// The postback worker on what is due on the postback queue (delayed messages wait).
+    pub async fn run_postback_worker(&self) -> (usize, SqsBatchResponse) {
+        self.run_worker_on(&self.postback_queue_url).await
+    }
+
+    async fn run_worker_on(&self, queue_url: &str) -> (usize, SqsBatchResponse) {
+        let messages = self.receive_from(queue_url).await;
         let count = messages.len();
         let mut event = SqsEvent::default();
         event.records = messages.clone();
@@ -168,7 +194,7 @@ impl Env {
             if !failed {
                 self.sqs
                     .delete_message()
-                    .queue_url(&self.queue_url)
+                    .queue_url(queue_url)
                     .receipt_handle(m.receipt_handle.unwrap_or_default())
                     .send()
                     .await

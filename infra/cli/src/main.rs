@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use partnerhook::app::App;
+use partnerhook::postback::ssrf::EndpointPolicy;
 use partnerhook::{local, program, runtime};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,7 +71,11 @@ async fn app_for(target: Target) -> Result<App, String> {
     let store = runtime::dynamo_store(&config, table);
     // Creating a program queues no work, so no queue is needed.
     let (queue, _jobs) = partnerhook::queue::local::LocalQueue::new();
-    Ok(App::new(Arc::new(store), Arc::new(queue)))
+    Ok(App::new(
+        Arc::new(store),
+        Arc::new(queue),
+        EndpointPolicy::AWS,
+    ))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {

@@ -273,6 +273,7 @@ mod tests {
             plan: CommissionPlan::default(),
             custom_webhook_secrets: vec!["s1".into()],
             providers: Default::default(),
+            usd_rates: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -259,6 +259,7 @@ pub(crate) mod testing {
                 recurly_signing_keys: vec!["recurly-key".into()],
                 chargify_site_shared_keys: vec!["site-key".into()],
             },
+            usd_rates: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

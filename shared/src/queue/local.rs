@@ -3,6 +3,7 @@
 
 use super::{Job, Queue, QueueError};
 use async_trait::async_trait;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 #[derive(Clone)]
@@ -20,9 +21,19 @@ impl LocalQueue {
 
 #[async_trait]
 impl Queue for LocalQueue {
-    async fn send(&self, job: &Job) -> Result<(), QueueError> {
-        self.sender
-            .send(job.clone())
-            .map_err(|_| QueueError::Send("the local worker has stopped".into()))
+    async fn send_after(&self, job: &Job, delay: Duration) -> Result<(), QueueError> {
+        if delay.is_zero() {
+            return self
+                .sender
+                .send(job.clone())
+                .map_err(|_| QueueError::Send("the local worker has stopped".into()));
+        }
+        let (sender, job) = (self.sender.clone(), job.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            // A stopped worker means the server is shutting down; the job goes with it.
+            let _ = sender.send(job);
+        });
+        Ok(())
     }
 }

@@ -16,6 +16,12 @@ pub enum Job {
         program: String,
         transaction_key: String,
     },
+    /// The next attempt of a postback delivery; `attempt` attempts were made before it.
+    Deliver {
+        program: String,
+        delivery_id: String,
+        attempt: usize,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,5 +32,10 @@ pub enum QueueError {
 
 #[async_trait]
 pub trait Queue: Send + Sync {
-    async fn send(&self, job: &Job) -> Result<(), QueueError>;
+    /// Hands the job over after `delay` (at most 15 minutes, as SQS allows).
+    async fn send_after(&self, job: &Job, delay: std::time::Duration) -> Result<(), QueueError>;
+
+    async fn send(&self, job: &Job) -> Result<(), QueueError> {
+        self.send_after(job, std::time::Duration::ZERO).await
+    }
 }

@@ -1,0 +1,445 @@
+//! Postbacks end to end: a partner's key and endpoint, events from the commission worker,
+//! deliveries through the postback queue to a real HTTP receiver on loopback, signatures
+//! checked with the independent `standardwebhooks` Python package.
+
+use crate::support::{call, Env, SEED, SEED_REFUND};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// What the receiver got: headers and body of each request.
+type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+struct Receiver {
+    url: String,
+    received: Received,
+    /// Status codes to answer with, in order; 200 once they run out.
+    script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> Self {
+        let received: Received = Arc::default();
+        let script = Arc::new(Mutex::new(
+            script.iter().copied().collect::<VecDeque<u16>>(),
+        ));
+        let state = (received.clone(), script.clone());
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(
+                    |State((received, script)): State<(Received, Arc<Mutex<VecDeque<u16>>>)>,
+                     headers: HeaderMap,
+                     body: Bytes| async move {
+                        received
+                            .lock()
+                            .expect("lock")
+                            .push((headers, String::from_utf8_lossy(&body).into_owned()));
+                        let code = script.lock().expect("lock").pop_front().unwrap_or(200);
+                        (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), "ok").into_response()
+                    },
+                ),
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            url,
+            received,
+            script,
+        }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+/// Verifies a received request with the standardwebhooks package; panics with its complaint.
+fn verify_with_standardwebhooks(secret: &str, headers: &HeaderMap, body: &str) {
+    let python = std::env::var("PARTNERHOOK_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("PARTNERHOOK_TEST_PYTHON is not set: run the tests with ./infra/test.sh")
+    });
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let script = "import json, sys\nfrom standardwebhooks import Webhook\nsecret, body, headers = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])\nWebhook(secret).verify(body, headers)\nprint('verified')";
+    let headers_json = json!({
+        "webhook-id": header("webhook-id"),
+        "webhook-timestamp": header("webhook-timestamp"),
+        "webhook-signature": header("webhook-signature"),
+    })
+    .to_string();
+    let output = std::process::Command::new(python)
+        .args(["-c", script, secret, body, &headers_json])
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("verified"),
+        "standardwebhooks refused the signature: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A partner with its own API key.
+async fn partner_with_key(env: &Env, key: &str, id: Option<&str>) -> String {
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/partners",
+            Some(json!({"email": format!("{key}@example.com"), "name": key, "key": key, "id": id})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = env
+        .api("POST", &format!("/v1/partners/{key}/api-keys"), None)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["api_key"].as_str().unwrap_or_default().to_string()
+}
+
+async fn as_partner(
+    env: &Env,
+    api_key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {api_key}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    call(
+        &env.api_router(),
+        method,
+        path,
+        &headers,
+        body.as_bytes(),
+        false,
+    )
+    .await
+}
+
+async fn register(env: &Env, api_key: &str, url: &str, events: &[&str]) -> Value {
+    let (status, body) = as_partner(
+        env,
+        api_key,
+        "POST",
+        "/v1/postbacks",
+        Some(json!({"url": url, "name": "My CRM", "events": events})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("whsec_")));
+    body
+}
+
+#[tokio::test]
+async fn rewards_and_transactions_reach_the_partner_signed_once_each() {
+    let env = Env::new().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let postback = register(
+        &env,
+        &key,
+        &receiver.url,
+        &["reward.created", "reward.updated", "transaction.created"],
+    )
+    .await;
+    let secret = postback["secret"].as_str().unwrap_or_default().to_string();
+
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    // Two deliveries queued: the reward and the transaction.
+    let messages = env.run_postback_worker().await;
+    assert_eq!(messages.0, 2);
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    let reward = bodies
+        .iter()
+        .find(|b| b["event"] == "reward.created")
+        .expect("reward.created");
+    assert_eq!(reward["data"]["amount"], 3345);
+    assert_eq!(reward["data"]["reward_status"], "pending");
+    assert_eq!(reward["data"]["payment_status"], "pending");
+    assert_eq!(reward["data"]["source"], "transaction");
+    assert_eq!(reward["data"]["partnership_key"], "pat");
+    assert_eq!(
+        reward["data"]["company"],
+        json!({"key": "acme", "name": "Acme"})
+    );
+    assert!(
+        reward["data"]["created_at"]
+            .as_i64()
+            .is_some_and(|t| t > 1_700_000_000_000),
+        "epoch ms"
+    );
+    let tx = bodies
+        .iter()
+        .find(|b| b["event"] == "transaction.created")
+        .expect("transaction.created");
+    assert_eq!(
+        (
+            tx["data"]["amount"].as_i64(),
+            tx["data"]["currency"].as_str()
+        ),
+        (Some(19900), Some("EUR"))
+    );
+    assert_eq!(tx["data"]["customer"]["key"], "cust-001");
+    assert_eq!(tx["data"]["archived"], false);
+    for (headers, body) in receiver.received.lock().expect("lock").iter() {
+        verify_with_standardwebhooks(&secret, headers, body);
+    }
+
+    // The refund declines the reward: reward.updated follows.
+    env.post_signed(SEED_REFUND).await;
+    env.run_postback_worker().await;
+    let updated: Vec<Value> = receiver
+        .bodies()
+        .into_iter()
+        .filter(|b| b["event"] == "reward.updated")
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["data"]["reward_status"], "declined");
+    assert_eq!(updated[0]["data"]["payment_status"], Value::Null);
+
+    let id = postback["id"].as_str().unwrap_or_default();
+    let (_, deliveries) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{id}/deliveries"),
+        None,
+    )
+    .await;
+    let rows = deliveries["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 3);
+    assert!(rows
+        .iter()
+        .all(|d| d["status"] == "succeeded" && d["attempts"][0]["status_code"] == 200));
+}
+
+#[tokio::test]
+async fn redelivered_jobs_deliver_once() {
+    let env = Env::new().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    register(&env, &key, &receiver.url, &["reward.created"]).await;
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    // The commission job again: the reward event is not queued a second time.
+    let job = json!({"type": "commission", "program": "acme", "transaction_key": "ext-tx-12345"});
+    let job: partnerhook::queue::Job = serde_json::from_value(job).expect("job");
+    partnerhook::worker::process_job(&env.app, &job)
+        .await
+        .expect("replay");
+    let messages = env.receive_postbacks().await;
+    assert_eq!(messages.len(), 1);
+    // The delivery message twice in one batch, then again: one request reaches the endpoint.
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![messages[0].clone(), messages[0].clone()];
+    let first = partnerhook::worker::handle_sqs_batch(&env.app, event.clone()).await;
+    assert!(first.batch_item_failures.is_empty());
+    partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    assert_eq!(receiver.bodies().len(), 1);
+}
+
+#[tokio::test]
+async fn failures_are_recorded_retried_by_schedule_and_by_hand() {
+    let env = Env::new().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[500, 410]).await;
+    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
+    let id = postback["id"].as_str().unwrap_or_default().to_string();
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+
+    // First attempt: 500, kept pending with the next attempt about 5 s away (±20 %).
+    env.run_postback_worker().await;
+    let (_, deliveries) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{id}/deliveries"),
+        None,
+    )
+    .await;
+    let delivery = deliveries["data"][0].clone();
+    assert_eq!(delivery["status"], "pending");
+    assert_eq!(delivery["attempts"][0]["status_code"], 500);
+    assert_eq!(delivery["attempts"][0]["response_body"], "ok");
+    let last = delivery["attempts"][0]["at"].as_i64().unwrap_or_default();
+    let wait = delivery["next_attempt_at"].as_i64().unwrap_or_default() - last;
+    assert!(
+        (3_900..=6_100).contains(&wait),
+        "retry in about 5 s, got {wait} ms"
+    );
+
+    // The retry arrives (SQS delayed it); the endpoint now answers 410: disabled, failed.
+    let delivery_id = delivery["id"].as_str().unwrap_or_default().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(6_500)).await;
+    let (count, _) = env.run_postback_worker().await;
+    assert_eq!(count, 1);
+    let (_, shown) = as_partner(&env, &key, "GET", &format!("/v1/postbacks/{id}"), None).await;
+    assert_eq!(shown["status"], "disabled");
+    let (_, deliveries) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{id}/deliveries"),
+        None,
+    )
+    .await;
+    assert_eq!(deliveries["data"][0]["status"], "failed");
+
+    // The partner turns it back on and retries by hand: delivered.
+    let (status, _) = as_partner(
+        &env,
+        &key,
+        "PATCH",
+        &format!("/v1/postbacks/{id}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = as_partner(
+        &env,
+        &key,
+        "POST",
+        &format!("/v1/postbacks/{id}/deliveries/{delivery_id}/retry"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    env.run_postback_worker().await;
+    let (_, deliveries) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{id}/deliveries"),
+        None,
+    )
+    .await;
+    let delivery = &deliveries["data"][0];
+    assert_eq!(delivery["status"], "succeeded");
+    assert_eq!(delivery["attempts"].as_array().map(Vec::len), Some(3));
+    assert_eq!(delivery["attempts"][2]["manual"], true);
+    assert_eq!(receiver.bodies().len(), 3);
+    assert!(receiver.script.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn partners_see_only_their_own_postbacks_and_can_test_them() {
+    let env = Env::new().await;
+    let pat = partner_with_key(&env, "pat", None).await;
+    let sam = partner_with_key(&env, "sam", None).await;
+    let receiver = Receiver::start(&[]).await;
+    let postback = register(&env, &pat, &receiver.url, &["reward.created"]).await;
+    let id = postback["id"].as_str().unwrap_or_default();
+
+    let (status, _) = as_partner(&env, &sam, "GET", &format!("/v1/postbacks/{id}"), None).await;
+    assert_eq!(status, 404);
+    let (status, _) = as_partner(&env, &sam, "DELETE", &format!("/v1/postbacks/{id}"), None).await;
+    assert_eq!(status, 404);
+    let (_, list) = as_partner(&env, &sam, "GET", "/v1/postbacks", None).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(0));
+    let (status, _) = env.api("GET", "/v1/postbacks", None).await;
+    assert_eq!(status, 403, "the admin key is not a partner key");
+    let (status, _) = as_partner(&env, &pat, "GET", "/v1/partners", None).await;
+    assert_eq!(status, 403, "a partner key is not an admin key");
+    let (_, list) = as_partner(&env, &pat, "GET", "/v1/postbacks", None).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
+    assert!(
+        !list.to_string().contains("whsec_"),
+        "secrets are shown once"
+    );
+
+    let (status, result) = as_partner(
+        &env,
+        &pat,
+        "POST",
+        &format!("/v1/postbacks/{id}/test"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (result["success"].as_bool(), result["status_code"].as_u64()),
+        (Some(true), Some(200))
+    );
+    assert_eq!(
+        receiver.bodies(),
+        [json!({"event": "test", "data": {"message": "Test event sent!"}})]
+    );
+
+    let (status, body) = as_partner(
+        &env,
+        &pat,
+        "POST",
+        "/v1/postbacks",
+        Some(json!({"url": receiver.url, "name": "x", "events": ["reward.paid"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("events"))
+    );
+    let (status, body) = as_partner(
+        &env,
+        &pat,
+        "POST",
+        "/v1/postbacks",
+        Some(json!({"url": "ftp://example.com", "name": "x", "events": ["reward.created"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("url"))
+    );
+
+    // Rotation: both secrets sign until the old one is expired.
+    let (status, rotated) = as_partner(
+        &env,
+        &pat,
+        "POST",
+        &format!("/v1/postbacks/{id}/rotate-secret"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(rotated["secrets_configured"], 2);
+    let (_, expired) = as_partner(
+        &env,
+        &pat,
+        "POST",
+        &format!("/v1/postbacks/{id}/rotate-secret?expire_previous=true"),
+        None,
+    )
+    .await;
+    assert_eq!(expired["secrets_configured"], 1);
+
+    let (status, _) = as_partner(&env, &pat, "DELETE", &format!("/v1/postbacks/{id}"), None).await;
+    assert_eq!(status, 204);
+}
