@@ -40,6 +40,26 @@ pub struct NewTransaction {
     pub transaction_date: Option<i64>,
 }
 
+impl NewTransaction {
+    /// A payment reported by a payment provider: attributed through its customer, which the
+    /// caller fills in once it is identified.
+    pub fn provider_payment(source: &str, key: String, amounts: Amounts) -> Self {
+        Self {
+            key,
+            source: source.to_string(),
+            customer: None,
+            partner_ref: None,
+            by_customer: true,
+            amounts,
+            product: Product::default(),
+            campaign_slug: None,
+            is_recurring: false,
+            recurring_number: None,
+            transaction_date: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewCustomer {
     pub key: String,

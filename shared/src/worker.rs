@@ -27,6 +27,15 @@ pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
     }
 }
 
+/// Runs a worker function on Lambda: SQS batches in, partial batch failures out.
+pub async fn serve_sqs(app: App) -> Result<(), lambda_http::Error> {
+    let handler = lambda_http::service_fn(move |event: lambda_http::LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move { Ok::<_, lambda_http::Error>(handle_sqs_batch(&app, event.payload).await) }
+    });
+    lambda_http::lambda_runtime::run(handler).await
+}
+
 /// Processes an SQS batch, its messages concurrently, and reports the ones that failed, so
 /// only those come back.
 pub async fn handle_sqs_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {

@@ -105,17 +105,13 @@ impl Provider for Chargebee {
                     event_id,
                     customer,
                     payment: Box::new(NewTransaction {
-                        key: key("content.transaction.id", &tx.id)?,
-                        source: Self::NAME.into(),
-                        customer: None,
-                        partner_ref: None,
-                        by_customer: true,
-                        amounts: Amounts::new(currency, amount),
                         product: Product::named(None, None),
-                        campaign_slug: None,
-                        is_recurring: false,
-                        recurring_number: None,
                         transaction_date: tx.date.map(|s| s.saturating_mul(1000)),
+                        ..NewTransaction::provider_payment(
+                            Self::NAME,
+                            key("content.transaction.id", &tx.id)?,
+                            Amounts::new(currency, amount),
+                        )
                     }),
                 })
             }
@@ -140,23 +136,16 @@ impl Provider for Chargebee {
             }
             "customer_created" | "customer_changed" => {
                 let content: CustomerContent = parse_json_value(event.content, "content")?;
-                match customer_key(Some(&content.customer)) {
-                    Some(customer_key) => Ok(ProviderEvent::CustomerLink {
-                        event_id,
-                        provider_customer_id: key("content.customer.id", &content.customer.id)?,
-                        customer_key: key(
-                            "content.customer.meta_data.customer_key",
-                            &customer_key,
-                        )?,
-                    }),
-                    None => Ok(ProviderEvent::ignored(
-                        "the customer has no meta_data.customer_key to link it by",
-                    )),
-                }
+                ProviderEvent::customer_link(
+                    event_id,
+                    ("content.customer.id", &content.customer.id),
+                    (
+                        "meta_data.customer_key",
+                        customer_key(Some(&content.customer)),
+                    ),
+                )
             }
-            other => Ok(ProviderEvent::ignored(format!(
-                "Partnerhook does not act on {other} events"
-            ))),
+            other => Ok(ProviderEvent::not_acted_on(other)),
         }
     }
 }

@@ -104,25 +104,20 @@ impl Provider for Chargify {
                     event_id,
                     customer,
                     payment: Box::new(NewTransaction {
-                        key: key(
-                            "payload[transaction][id]",
-                            form.require("payload[transaction][id]")?,
-                        )?,
-                        source: Self::NAME.into(),
-                        customer: None,
-                        partner_ref: None,
-                        by_customer: true,
-                        amounts: Amounts::new(currency, amount),
                         product: Product::named(
                             form.get("payload[subscription][product][handle]")
                                 .map(str::to_string),
                             form.get("payload[subscription][product][name]")
                                 .map(str::to_string),
                         ),
-                        campaign_slug: None,
-                        is_recurring: false,
-                        recurring_number: None,
-                        transaction_date: None,
+                        ..NewTransaction::provider_payment(
+                            Self::NAME,
+                            key(
+                                "payload[transaction][id]",
+                                form.require("payload[transaction][id]")?,
+                            )?,
+                            Amounts::new(currency, amount),
+                        )
                     }),
                 })
             }
@@ -145,9 +140,7 @@ impl Provider for Chargify {
                     },
                 })
             }
-            other => Ok(ProviderEvent::ignored(format!(
-                "Partnerhook does not act on {other} events"
-            ))),
+            other => Ok(ProviderEvent::not_acted_on(other)),
         }
     }
 }

@@ -79,6 +79,30 @@ impl ProviderEvent {
             reason: reason.into(),
         }
     }
+
+    /// An event type the provider sends that Partnerhook has no use for.
+    pub fn not_acted_on(kind: &str) -> Self {
+        Self::ignored(format!("Partnerhook does not act on {kind} events"))
+    }
+
+    /// A provider customer event: a link when it carries a customer key, else ignored.
+    /// `fields` names the id and key paths for errors.
+    pub fn customer_link(
+        event_id: Option<String>,
+        (id_field, provider_customer_id): (&str, &str),
+        (key_field, customer_key): (&str, Option<String>),
+    ) -> Result<Self, AppError> {
+        match customer_key {
+            Some(customer_key) => Ok(Self::CustomerLink {
+                event_id,
+                provider_customer_id: key(id_field, provider_customer_id)?,
+                customer_key: key(key_field, &customer_key)?,
+            }),
+            None => Ok(Self::ignored(format!(
+                "the customer has no {key_field} to link it by"
+            ))),
+        }
+    }
 }
 
 pub trait Provider {

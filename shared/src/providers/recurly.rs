@@ -9,7 +9,7 @@
 use super::{currency, key, minor_amount, Provider, ProviderEvent};
 use crate::authenticity::{check_timestamp, header_text, timestamped_hmac_matches, verify_basic};
 use crate::customers::CustomerRef;
-use crate::domain::{Amounts, Product, Program, ProviderSecrets};
+use crate::domain::{Amounts, Program, ProviderSecrets};
 use crate::error::AppError;
 use crate::http::parse_json;
 use crate::ledger::NewTransaction;
@@ -136,17 +136,8 @@ fn payment_event(
             provider_id: None,
         },
         payment: Box::new(NewTransaction {
-            key: id,
-            source: Recurly::NAME.into(),
-            customer: None,
-            partner_ref: None,
-            by_customer: true,
-            amounts: Amounts::new(currency, amount),
-            product: Product::named(None, None),
-            campaign_slug: None,
-            is_recurring: false,
-            recurring_number: None,
             transaction_date,
+            ..NewTransaction::provider_payment(Recurly::NAME, id, Amounts::new(currency, amount))
         }),
     })
 }
@@ -205,9 +196,7 @@ impl Provider for Recurly {
                 })?;
                 payment_event(&root, notification, program)
             }
-            other => Ok(ProviderEvent::ignored(format!(
-                "Partnerhook does not act on {other} notifications"
-            ))),
+            other => Ok(ProviderEvent::not_acted_on(other)),
         }
     }
 }

@@ -125,17 +125,13 @@ impl Provider for Stripe {
                     event_id,
                     customer,
                     payment: Box::new(NewTransaction {
-                        key: key("data.object.id", &charge.id)?,
-                        source: Self::NAME.into(),
-                        customer: None,
-                        partner_ref: None,
-                        by_customer: true,
-                        amounts: Amounts::new(currency, amount),
                         product: Product::named(None, charge.description),
-                        campaign_slug: None,
-                        is_recurring: false,
-                        recurring_number: None,
                         transaction_date: charge.created.map(|s| s.saturating_mul(1000)),
+                        ..NewTransaction::provider_payment(
+                            Self::NAME,
+                            key("data.object.id", &charge.id)?,
+                            Amounts::new(currency, amount),
+                        )
                     }),
                 })
             }
@@ -160,20 +156,13 @@ impl Provider for Stripe {
             }
             "customer.created" | "customer.updated" => {
                 let customer: Customer = parse_json_value(event.data.object, "data.object")?;
-                match customer_key(&customer.metadata) {
-                    Some(customer_key) => Ok(ProviderEvent::CustomerLink {
-                        event_id,
-                        provider_customer_id: key("data.object.id", &customer.id)?,
-                        customer_key: key("data.object.metadata.customer_key", &customer_key)?,
-                    }),
-                    None => Ok(ProviderEvent::ignored(
-                        "the customer has no metadata.customer_key to link it by",
-                    )),
-                }
+                ProviderEvent::customer_link(
+                    event_id,
+                    ("data.object.id", &customer.id),
+                    ("metadata.customer_key", customer_key(&customer.metadata)),
+                )
             }
-            other => Ok(ProviderEvent::ignored(format!(
-                "Partnerhook does not act on {other} events"
-            ))),
+            other => Ok(ProviderEvent::not_acted_on(other)),
         }
     }
 }
