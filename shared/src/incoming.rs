@@ -277,7 +277,7 @@ pub fn form_to_json(body: &[u8]) -> Result<Value, AppError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| AppError::MalformedBody(format!("not a form-encoded body: {e}")))?;
     let mut root = Map::new();
-    for (key, value) in pairs {
+    'pairs: for (key, value) in pairs {
         let segments: Vec<&str> = key.split(['[', ']']).filter(|s| !s.is_empty()).collect();
         let Some((last, parents)) = segments.split_last() else {
             continue;
@@ -287,13 +287,14 @@ pub fn form_to_json(body: &[u8]) -> Result<Value, AppError> {
             let entry = node
                 .entry(parent.to_string())
                 .or_insert_with(|| Value::Object(Map::new()));
+            // A key used both as a value and as a parent: the nested form wins.
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
-            node = match entry {
-                Value::Object(map) => map,
-                _ => unreachable!("made an object just above"),
+            let Value::Object(map) = entry else {
+                continue 'pairs;
             };
+            node = map;
         }
         node.insert(last.to_string(), Value::String(value));
     }
@@ -774,6 +775,36 @@ mod tests {
         assert_eq!(lookup(&value, "items.0.price"), Some(&json!(5)));
         assert_eq!(lookup(&value, "items.1.price"), None);
         assert_eq!(lookup(&value, "customer.email.x"), None);
+    }
+
+    fn json_documents() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            "[a-z0-9 ]{0,8}".prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,6}", inner, 1..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_listed_path_finds_its_example(doc in json_documents()) {
+            for p in field_paths(&doc) {
+                proptest::prop_assert_eq!(lookup(&doc, &p.path), Some(&p.example));
+            }
+        }
+
+        #[test]
+        fn no_form_body_panics_the_reader(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = form_to_json(&body);
+        }
     }
 
     #[test]
