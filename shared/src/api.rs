@@ -136,7 +136,7 @@ pub fn transaction_view(tx: &Transaction) -> Value {
         "tax_amount_decimal": tx.amounts.tax,
         "tax_rate": tx.amounts.tax_rate,
         "refunded_amount": minor(c, tx.amounts.refunded),
-        "refunded_amount_decimal": tx.amounts.refunded,
+        "refunded_amount_decimal": c.round(tx.amounts.refunded),
         "product_id": tx.product.id,
         "product_name": tx.product.name,
         "product_type": tx.product.category,
