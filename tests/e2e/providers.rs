@@ -607,3 +607,28 @@ async fn a_provider_without_credentials_refuses_everything() {
         .as_str()
         .is_some_and(|m| m.contains("PATCH /v1/program")));
 }
+
+#[tokio::test]
+async fn recurly_payment_for_an_unknown_account_is_recorded_once_the_customer_exists() {
+    let env = setup(false).await;
+    let auth = basic("rc-user", "rc-pass");
+    let payment = recurly_xml(
+        &env,
+        &fixture("recurly/successful_payment_notification.xml"),
+        &auth,
+    )
+    .await;
+    assert_eq!(status_of(&payment), (200, "customer_unknown"));
+    let key = payment.1["transaction_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (status, _) = env
+        .api("GET", &format!("/v1/transactions/{key}"), None)
+        .await;
+    assert_eq!(status, 404);
+    create_customer(&env).await;
+    assert_eq!(transaction(&env, &key).await["customer_key"], "cust-001");
+    env.run_worker().await;
+    assert_eq!(transaction(&env, &key).await["partner_key"], "pat");
+}
