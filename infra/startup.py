@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Measures how long a function binary takes from process start to ready: the moment it asks
 the Lambda Runtime API for its first event. A fake Runtime API on loopback answers nothing else.
+Also prints the peak resident memory at that point (VmHWM, Linux).
 
 Usage: infra/startup.py target/lambda/<name>/bootstrap [runs]
 """
@@ -45,9 +46,11 @@ def main():
         AWS_ACCESS_KEY_ID="startup",
         AWS_SECRET_ACCESS_KEY="startup",
         TABLE_NAME="startup",
-        COMMISSION_QUEUE_URL="http://127.0.0.1:9/queue",
+        COMMISSION_QUEUE_URL="http://127.0.0.1:9/commission",
+        POSTBACK_QUEUE_URL="http://127.0.0.1:9/postback",
     )
     times = []
+    peaks = []
     for _ in range(runs):
         ready.clear()
         start = time.perf_counter()
@@ -56,10 +59,14 @@ def main():
             process.kill()
             sys.exit(f"{binary} never asked for an event")
         times.append((time.perf_counter() - start) * 1000)
+        with open(f"/proc/{process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
         process.kill()
         process.wait()
     print(f"{binary}: start to ready over {runs} runs: median {statistics.median(times):.1f} ms, "
-          f"min {min(times):.1f} ms, max {max(times):.1f} ms")
+          f"min {min(times):.1f} ms, max {max(times):.1f} ms; peak memory {max(peaks):.1f} MiB")
 
 
 if __name__ == "__main__":
