@@ -30,6 +30,7 @@ pub mod repo;
 pub mod runtime;
 pub mod signature;
 pub mod store;
+pub mod sweeper;
 pub mod token;
 pub mod webhook;
 pub mod worker;

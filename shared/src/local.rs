@@ -76,10 +76,22 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })
 }
 
+/// Runs the sweeper every minute, as the scheduled function does on AWS.
+async fn sweep_every(app: App, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = crate::sweeper::sweep(&app, crate::sweeper::GRACE_MS).await {
+            tracing::error!(error = %e, "sweep failed");
+        }
+    }
+}
+
 /// Serves until Ctrl-C on a bound listener (bound first, so tests can use port 0).
 pub async fn serve(listener: TcpListener, data: &Path) -> Result<(), ServeError> {
     let (app, jobs) = local_app(data)?;
     tokio::spawn(run_worker(app.clone(), jobs));
+    tokio::spawn(sweep_every(app.clone(), Duration::from_secs(60)));
     let addr = listener.local_addr()?;
     println!(
         "Partnerhook is running on http://{addr} (data in {})",

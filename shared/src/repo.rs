@@ -124,6 +124,8 @@ pub mod keys {
     }
 
     // Index partitions of the listings.
+    /// Every program, for the sweeper; one partition, but programs are few.
+    pub const PROGRAMS: &str = "PROGRAMS";
     pub fn partners(program: &str) -> String {
         format!("{program}#PARTNERS")
     }
@@ -180,6 +182,12 @@ fn by_time(created_at: Millis, key: &str) -> String {
 impl Entity for Program {
     fn location(&self, _program: &str) -> (String, String) {
         keys::program(&self.slug)
+    }
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        Some(IndexKey {
+            pk: keys::PROGRAMS.into(),
+            sk: self.slug.clone(),
+        })
     }
 }
 
@@ -457,6 +465,16 @@ impl Repo {
             encode_at(&grant, keys::api_key(admin_key_hash))?,
         ];
         Ok(self.store.insert_all(records).await?.is_none())
+    }
+
+    /// Every program's slug.
+    pub async fn program_slugs(&self) -> Result<Vec<String>, StoreError> {
+        let programs: Vec<Program> = self
+            .all(Query::Index {
+                pk: keys::PROGRAMS.into(),
+            })
+            .await?;
+        Ok(programs.into_iter().map(|p| p.slug).collect())
     }
 
     pub async fn get_api_key(&self, hash: &str) -> Result<Option<ApiKeyGrant>, StoreError> {

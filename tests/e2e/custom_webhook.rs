@@ -602,3 +602,58 @@ async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors() {
     let (status, _) = env.api("DELETE", "/v1/program", None).await;
     assert_eq!(status, 405);
 }
+
+#[tokio::test]
+async fn the_sweeper_queues_transactions_left_recorded() {
+    use partnerhook::domain::{now_millis, Amounts, Product, Transaction, TransactionStatus};
+    use partnerhook::money::Currency;
+    let env = Env::new().await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    // As if a crash had come between the transaction's write and its enqueue.
+    let stranded = |key: &str, age_ms: i64| Transaction {
+        key: key.into(),
+        source: "custom".into(),
+        customer_key: None,
+        partner_ref: Some("P-001".into()),
+        by_customer: false,
+        partner_key: None,
+        status: TransactionStatus::Recorded,
+        unassigned_reason: None,
+        amounts: Amounts::new(
+            Currency::parse("EUR").expect("EUR"),
+            "100.00".parse().expect("amount"),
+        ),
+        product: Product::default(),
+        campaign_slug: None,
+        is_recurring: false,
+        recurring_number: None,
+        transaction_date: None,
+        fingerprint: String::new(),
+        created_at: now_millis() - age_ms,
+        updated_at: now_millis() - age_ms,
+        refunded_at: None,
+        refund_ids: vec![],
+    };
+    env.app
+        .repo
+        .insert("acme", &stranded("old", 10 * 60 * 1000))
+        .await
+        .expect("insert");
+    env.app
+        .repo
+        .insert("acme", &stranded("young", 1_000))
+        .await
+        .expect("insert");
+    let report = partnerhook::sweeper::sweep(&env.app, partnerhook::sweeper::GRACE_MS)
+        .await
+        .expect("sweep");
+    assert_eq!(
+        report.requeued, 1,
+        "only the transaction past the grace period"
+    );
+    let (processed, _) = env.run_worker().await;
+    assert_eq!(processed, 1);
+    assert_eq!(transaction(&env, "old").await["status"], "commissioned");
+    assert_eq!(transaction(&env, "young").await["status"], "recorded");
+    assert_eq!(rewards(&env, "old").await[0]["amount"], 2000);
+}
