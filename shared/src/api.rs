@@ -3,7 +3,7 @@
 //! `reward_status`, `created_at` in epoch ms).
 
 use crate::app::App;
-use crate::customers::{self, CustomerInput};
+use crate::customers::{self, CustomerChange, CustomerInput};
 use crate::domain::now_millis;
 use crate::domain::{Program, Reward, Transaction, TransactionStatus};
 use crate::error::AppError;
@@ -314,6 +314,38 @@ pub async fn get_customer(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no customer has the key {key:?}")))?;
     Ok(Json(to_value(&customer)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPatch {
+    email: Option<String>,
+    name: Option<String>,
+    partner_key: Option<String>,
+}
+
+pub async fn patch_customer(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    JsonBody(body): JsonBody<CustomerPatch>,
+) -> Result<Json<Value>, AppError> {
+    let change = CustomerChange {
+        email: body.email,
+        name: body.name,
+        partner_key: body.partner_key,
+    };
+    let customer = customers::update(&app, &admin.program, &key, change).await?;
+    Ok(Json(to_value(&customer)))
+}
+
+pub async fn delete_customer(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+) -> Result<StatusCode, AppError> {
+    customers::delete(&app, &admin.program, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // Transactions.

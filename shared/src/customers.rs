@@ -12,6 +12,7 @@ use crate::domain::{now_millis, Customer, Program};
 use crate::error::AppError;
 use crate::input;
 use crate::ledger::{record_transaction, NewCustomer, NewTransaction, Outcome};
+use crate::postback::{emit, Event};
 use crate::repo::{Inserted, ParkedPayment};
 use crate::token::random_token;
 use futures::future::BoxFuture;
@@ -55,13 +56,14 @@ pub async fn create(
         }
     }
     let customer = Customer {
-        key: input::optional_key("key", input.key)?.unwrap_or_else(|| random_token("cust_", 8)),
-        email: Some(input::email("email", &input.email)?),
-        name: Some(input::name("name", &input.name)?),
         partner_key,
         referring_customer_key,
-        provider_ids: Default::default(),
-        created_at: now_millis(),
+        ..Customer::new(
+            input::optional_key("key", input.key)?.unwrap_or_else(|| random_token("cust_", 8)),
+            Some(input::email("email", &input.email)?),
+            Some(input::name("name", &input.name)?),
+            now_millis(),
+        )
     };
     match app.repo.insert(slug, &customer).await? {
         Inserted::Created => {
@@ -70,15 +72,15 @@ pub async fn create(
                     .claim_email(slug, "CUSTOMER", email, &customer.key)
                     .await?;
             }
+            announce(app, slug, None, Some(&customer)).await?;
             created(app, program, &customer.key).await?;
             Ok((customer, true))
         }
         Inserted::Exists(existing) => {
-            let same = Customer {
-                created_at: existing.value.created_at,
-                provider_ids: existing.value.provider_ids.clone(),
-                ..customer
-            } == existing.value;
+            let theirs = &existing.value;
+            let same = (&theirs.email, &theirs.name, &theirs.partner_key)
+                == (&customer.email, &customer.name, &customer.partner_key)
+                && theirs.referring_customer_key == customer.referring_customer_key;
             if same {
                 Ok((existing.value, false))
             } else {
@@ -89,6 +91,175 @@ pub async fn create(
             }
         }
     }
+}
+
+/// What an admin may change of a customer; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChange {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Links the customer to a partner, or moves it to another one.
+    pub partner_key: Option<String>,
+}
+
+pub async fn update(
+    app: &App,
+    program: &Program,
+    key: &str,
+    change: CustomerChange,
+) -> Result<Customer, AppError> {
+    let slug = program.slug.as_str();
+    let email = change
+        .email
+        .map(|e| input::email("email", &e))
+        .transpose()?;
+    let name = change.name.map(|n| input::name("name", &n)).transpose()?;
+    let partner_key = input::optional_key("partner_key", change.partner_key)?;
+    if let Some(partner) = &partner_key {
+        if app.repo.get_partner(slug, partner).await?.is_none() {
+            return Err(AppError::invalid(
+                "partner_key",
+                format!("no partner has the key {partner:?}"),
+            ));
+        }
+    }
+    if let Some(email) = &email {
+        match app.repo.email_owner(slug, "CUSTOMER", email).await? {
+            Some(owner) if owner != key => {
+                return Err(AppError::Conflict(format!(
+                    "the customer {owner:?} has the email address {email:?}"
+                )))
+            }
+            _ => {}
+        }
+    }
+    let (before, after) = edit(app, slug, key, |c| {
+        if let Some(email) = &email {
+            c.email = Some(email.clone());
+        }
+        if let Some(name) = &name {
+            c.name = Some(name.clone());
+        }
+        if let Some(partner) = &partner_key {
+            c.partner_key = Some(partner.clone());
+        }
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no customer has the key {key:?}")))?;
+    if before.email != after.email {
+        if let Some(email) = &after.email {
+            app.repo.claim_email(slug, "CUSTOMER", email, key).await?;
+        }
+        if let Some(email) = &before.email {
+            app.repo.release_email(slug, "CUSTOMER", email, key).await?;
+        }
+    }
+    Ok(after)
+}
+
+/// Links a customer to the partner unless it has one already: the first partner keeps it.
+pub async fn adopt(app: &App, program: &str, key: &str, partner_key: &str) -> Result<(), AppError> {
+    edit(app, program, key, |c| {
+        if c.partner_key.is_none() {
+            c.partner_key = Some(partner_key.to_string());
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Notes that a payment of the customer was recorded, credited to `partner`: the customer
+/// becomes that partner's unless it has one already.
+pub async fn paid(
+    app: &App,
+    program: &str,
+    key: &str,
+    partner: Option<&str>,
+) -> Result<(), AppError> {
+    edit(app, program, key, |c| {
+        c.has_paid = true;
+        if c.partner_key.is_none() {
+            c.partner_key = partner.map(str::to_string);
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Deletes a customer. Its transactions and rewards stay; a later payment that names it is
+/// kept until a customer with that key exists again.
+pub async fn delete(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    let customer = app
+        .repo
+        .get_customer(slug, key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no customer has the key {key:?}")))?;
+    app.repo.delete_customer(slug, key).await?;
+    if let Some(email) = &customer.email {
+        app.repo.release_email(slug, "CUSTOMER", email, key).await?;
+    }
+    announce(app, slug, Some(&customer), None).await
+}
+
+/// Changes a customer and tells the partners concerned; the customer before and after.
+async fn edit(
+    app: &App,
+    program: &str,
+    key: &str,
+    mut change: impl FnMut(&mut Customer),
+) -> Result<Option<(Customer, Customer)>, AppError> {
+    let mut before = None;
+    let after = app
+        .repo
+        .modify_customer(program, key, |c| -> Result<bool, AppError> {
+            before = Some(c.clone());
+            change(c);
+            if before.as_ref() == Some(c) {
+                return Ok(false);
+            }
+            c.updated_at = now_millis();
+            Ok(true)
+        })
+        .await?;
+    let (Some(before), Some(after)) = (before, after) else {
+        return Ok(None);
+    };
+    announce(app, program, Some(&before), Some(&after)).await?;
+    Ok(Some((before, after)))
+}
+
+/// Customer events as each partner sees them: a customer that joins a partnership is created
+/// for that partner, one that leaves it (moved or deleted) is deleted, a change within it is
+/// an update.
+async fn announce(
+    app: &App,
+    program: &str,
+    before: Option<&Customer>,
+    after: Option<&Customer>,
+) -> Result<(), AppError> {
+    let was = before.and_then(|c| c.partner_key.as_deref().map(|p| (p, c)));
+    let is = after.and_then(|c| c.partner_key.as_deref().map(|p| (p, c)));
+    match (was, is) {
+        (Some((old, _)), Some((new, customer))) if old == new => {
+            if before != after {
+                emit(app, program, new, Event::CustomerUpdated(customer)).await?;
+            }
+        }
+        (was, is) => {
+            if let Some((old, customer)) = was {
+                let gone = Customer {
+                    updated_at: after.map_or_else(now_millis, |c| c.updated_at),
+                    ..customer.clone()
+                };
+                emit(app, program, old, Event::CustomerDeleted(&gone)).await?;
+            }
+            if let Some((new, customer)) = is {
+                emit(app, program, new, Event::CustomerCreated(customer)).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn find_by_email(
@@ -202,23 +373,12 @@ pub async fn link(
     app.repo
         .link_provider_customer(slug, provider, provider_id, customer_key)
         .await?;
-    if let Some(mut customer) = app.repo.get_customer_versioned(slug, customer_key).await? {
-        let known = customer
-            .value
-            .provider_ids
-            .get(provider)
-            .map(String::as_str);
-        if known != Some(provider_id) {
-            customer
-                .value
-                .provider_ids
-                .insert(provider.to_string(), provider_id.to_string());
-            // A concurrent change wins; the link record above is what payments use.
-            if let Err(e) = app.repo.update(slug, &customer).await {
-                tracing::warn!(program = slug, error = %e, "customer's provider id not noted");
-            }
-        }
-    }
+    // Payments go by the link record above; the customer notes the id for people to see.
+    edit(app, slug, customer_key, |c| {
+        c.provider_ids
+            .insert(provider.to_string(), provider_id.to_string());
+    })
+    .await?;
     release(app, program, provider_slot(provider, provider_id)).await?;
     Ok(Outcome::CustomerLinked)
 }

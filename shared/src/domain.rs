@@ -70,7 +70,33 @@ pub struct Customer {
     /// The customer's ids at payment providers (`stripe` → `cus_...`), once linked.
     #[serde(default)]
     pub provider_ids: std::collections::BTreeMap<String, String>,
+    /// Set once a payment of the customer has been recorded.
+    #[serde(default)]
+    pub has_paid: bool,
     pub created_at: Millis,
+    /// 0 on records written before customers could change: unchanged since `created_at`.
+    #[serde(default)]
+    pub updated_at: Millis,
+}
+
+impl Customer {
+    pub fn new(key: String, email: Option<String>, name: Option<String>, now: Millis) -> Self {
+        Self {
+            key,
+            email,
+            name,
+            partner_key: None,
+            referring_customer_key: None,
+            provider_ids: Default::default(),
+            has_paid: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn last_change(&self) -> Millis {
+        self.updated_at.max(self.created_at)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

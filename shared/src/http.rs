@@ -148,7 +148,12 @@ fn api_routes() -> Router<App> {
             "/v1/customers",
             post(api::create_customer).get(api::list_customers),
         )
-        .route("/v1/customers/{key}", get(api::get_customer))
+        .route(
+            "/v1/customers/{key}",
+            get(api::get_customer)
+                .patch(api::patch_customer)
+                .delete(api::delete_customer),
+        )
         .route("/v1/transactions", get(api::list_transactions))
         .route("/v1/transactions/{key}", get(api::get_transaction))
         .route(

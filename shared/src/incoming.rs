@@ -585,19 +585,15 @@ async fn create_transaction(
         }
     }
     let existing = match &customer_key {
-        Some(key) => app.repo.get_customer_versioned(slug, key).await?,
+        Some(key) => app.repo.get_customer(slug, key).await?,
         None => None,
     };
     let customer_key = match existing {
-        Some(mut customer) => {
-            // First touch wins: a customer already linked keeps its partner.
-            if let (None, Some(partner)) = (&customer.value.partner_key, &partner) {
-                customer.value.partner_key = Some(partner.key.clone());
-                app.repo.update(slug, &customer).await?;
-                let event = crate::postback::Event::CustomerCreated(&customer.value);
-                crate::postback::emit(app, slug, &partner.key, event).await?;
+        Some(customer) => {
+            if let Some(partner) = &partner {
+                customers::adopt(app, slug, &customer.key, &partner.key).await?;
             }
-            customer.value.key
+            customer.key
         }
         None => match &email {
             Some(email) => {

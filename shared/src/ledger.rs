@@ -177,15 +177,12 @@ pub async fn record_transaction(
     let slug = program.slug.as_str();
     let now = now_millis();
     if let Some(customer) = &new.customer {
-        let record = Customer {
-            key: customer.key.clone(),
-            email: customer.email.clone(),
-            name: customer.name.clone(),
-            partner_key: None,
-            referring_customer_key: None,
-            provider_ids: Default::default(),
-            created_at: now,
-        };
+        let record = Customer::new(
+            customer.key.clone(),
+            customer.email.clone(),
+            customer.name.clone(),
+            now,
+        );
         // A customer seen before keeps what it has.
         if app.repo.insert(slug, &record).await? == Inserted::Created {
             if let Some(email) = &record.email {
@@ -505,24 +502,15 @@ pub async fn update_transaction(
     key: &str,
     mut change: impl FnMut(&mut Transaction) -> Result<bool, AppError>,
 ) -> Result<Option<Transaction>, AppError> {
-    for _ in 0..UPDATE_ATTEMPTS {
-        let Some(mut current) = app.repo.get_transaction(program, key).await? else {
-            return Ok(None);
-        };
-        if !change(&mut current.value)? {
-            return Ok(Some(current.value));
-        }
-        current.value.updated_at = now_millis();
-        match app.repo.update(program, &current).await {
-            Ok(()) => return Ok(Some(current.value)),
-            Err(StoreError::VersionConflict { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::Store(StoreError::VersionConflict {
-        pk: program.to_string(),
-        sk: key.to_string(),
-    }))
+    app.repo
+        .modify_transaction(program, key, |tx| {
+            let changed = change(tx)?;
+            if changed {
+                tx.updated_at = now_millis();
+            }
+            Ok(changed)
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -382,6 +382,9 @@ fn encode<T: Entity>(program: &str, entity: &T) -> Result<Record, StoreError> {
     Ok(record)
 }
 
+/// Concurrent writers a read-change-write outlasts before it gives up.
+const MODIFY_ATTEMPTS: usize = 8;
+
 #[derive(Clone)]
 pub struct Repo {
     store: Arc<dyn Store>,
@@ -418,6 +421,31 @@ impl Repo {
         let mut record = encode(program, &entity.value)?;
         record.version = entity.version;
         self.store.update(record).await
+    }
+
+    /// Reads a record, lets `change` edit it, and writes it back when `change` says so,
+    /// reading again after a concurrent write. `None` when there is no such record.
+    async fn modify<T: Entity, E: From<StoreError>>(
+        &self,
+        program: &str,
+        location: (String, String),
+        mut change: impl FnMut(&mut T) -> Result<bool, E>,
+    ) -> Result<Option<T>, E> {
+        for _ in 0..MODIFY_ATTEMPTS {
+            let Some(mut current) = self.get_at::<T>(location.clone()).await? else {
+                return Ok(None);
+            };
+            if !change(&mut current.value)? {
+                return Ok(Some(current.value));
+            }
+            match self.update(program, &current).await {
+                Ok(()) => return Ok(Some(current.value)),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let (pk, sk) = location;
+        Err(StoreError::VersionConflict { pk, sk }.into())
     }
 
     async fn list<T: DeserializeOwned>(
@@ -564,6 +592,21 @@ impl Repo {
         Ok(())
     }
 
+    /// Forgets an address's owner if it is still `key`.
+    pub async fn release_email(
+        &self,
+        program: &str,
+        kind: &str,
+        email: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        if self.email_owner(program, kind, email).await?.as_deref() == Some(key) {
+            let (pk, sk) = keys::email(program, kind, email);
+            self.store.delete(&pk, &sk).await?;
+        }
+        Ok(())
+    }
+
     pub async fn email_owner(
         &self,
         program: &str,
@@ -589,12 +632,19 @@ impl Repo {
             .map(|v| v.value))
     }
 
-    pub async fn get_customer_versioned(
+    pub async fn modify_customer<E: From<StoreError>>(
         &self,
         program: &str,
         key: &str,
-    ) -> Result<Option<Versioned<Customer>>, StoreError> {
-        self.get_at(keys::customer(program, key)).await
+        change: impl FnMut(&mut Customer) -> Result<bool, E>,
+    ) -> Result<Option<Customer>, E> {
+        self.modify(program, keys::customer(program, key), change)
+            .await
+    }
+
+    pub async fn delete_customer(&self, program: &str, key: &str) -> Result<(), StoreError> {
+        let (pk, sk) = keys::customer(program, key);
+        self.store.delete(&pk, &sk).await
     }
 
     pub async fn list_customers(
@@ -617,6 +667,16 @@ impl Repo {
         key: &str,
     ) -> Result<Option<Versioned<Transaction>>, StoreError> {
         self.get_at(keys::transaction(program, key)).await
+    }
+
+    pub async fn modify_transaction<E: From<StoreError>>(
+        &self,
+        program: &str,
+        key: &str,
+        change: impl FnMut(&mut Transaction) -> Result<bool, E>,
+    ) -> Result<Option<Transaction>, E> {
+        self.modify(program, keys::transaction(program, key), change)
+            .await
     }
 
     pub async fn list_transactions(

@@ -3,6 +3,7 @@
 //! written with a condition, and a transaction that is no longer `recorded` is left alone.
 
 use crate::app::App;
+use crate::customers;
 use crate::domain::{
     now_millis, Partner, Reward, RewardStatus, Transaction, TransactionStatus, UnassignedReason,
 };
@@ -90,7 +91,12 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
     if transaction.status != TransactionStatus::Recorded {
         return Ok(());
     }
-    let partner = match attribute(app, slug, &transaction).await? {
+    let attributed = attribute(app, slug, &transaction).await?;
+    if let Some(customer) = &transaction.customer_key {
+        let partner = attributed.as_ref().ok().map(|p| p.key.as_str());
+        customers::paid(app, slug, customer, partner).await?;
+    }
+    let partner = match attributed {
         Ok(partner) => partner,
         Err(reason) => {
             update_transaction(app, slug, key, |tx| {

@@ -443,3 +443,186 @@ async fn partners_see_only_their_own_postbacks_and_can_test_them() {
     let (status, _) = as_partner(&env, &pat, "DELETE", &format!("/v1/postbacks/{id}"), None).await;
     assert_eq!(status, 204);
 }
+
+#[tokio::test]
+async fn customers_join_change_and_leave_partnerships() {
+    let env = Env::new().await;
+    let events = ["customer.created", "customer.updated", "customer.deleted"];
+    let pat_key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let sam_key = partner_with_key(&env, "sam", None).await;
+    let pat = Receiver::start(&[]).await;
+    let sam = Receiver::start(&[]).await;
+    register(&env, &pat_key, &pat.url, &events).await;
+    register(&env, &sam_key, &sam.url, &events).await;
+    let seen = |receiver: &Receiver| -> Vec<(String, String, bool)> {
+        receiver
+            .bodies()
+            .iter()
+            .map(|b| {
+                (
+                    b["event"].as_str().unwrap_or_default().to_string(),
+                    b["data"]["key"].as_str().unwrap_or_default().to_string(),
+                    b["data"]["has_paid"].as_bool().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let event = |name: &str, key: &str, paid: bool| (name.to_string(), key.to_string(), paid);
+
+    // An admin creates a customer of pat's.
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/customers",
+            Some(json!({"email": "ann@example.com", "name": "Ann", "key": "cust-9", "partner_key": "pat"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    env.run_postback_worker().await;
+    // A sale credited to pat makes its unlinked customer pat's, already paid.
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    env.run_postback_worker().await;
+    assert_eq!(
+        seen(&pat),
+        vec![
+            event("customer.created", "cust-9", false),
+            event("customer.created", "cust-001", true)
+        ]
+    );
+    let created = &pat.bodies()[0]["data"];
+    assert_eq!(created["partnership_key"], "pat");
+    assert_eq!(created["company"], json!({"key": "acme", "name": "Acme"}));
+    assert_eq!(created["created_at"], created["updated_at"]);
+    let (_, customer) = env.api("GET", "/v1/customers/cust-001", None).await;
+    assert_eq!(
+        (
+            customer["partner_key"].as_str(),
+            customer["has_paid"].as_bool()
+        ),
+        (Some("pat"), Some(true))
+    );
+    // The same sale again changes nothing and tells no one.
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+
+    // A change within the partnership is an update; a change to nothing is no event.
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-9",
+            Some(json!({"name": "Ann Lee"})),
+        )
+        .await;
+    assert_eq!((status, body["name"].as_str()), (200, Some("Ann Lee")));
+    env.run_postback_worker().await;
+    let (status, _) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-9",
+            Some(json!({"name": "Ann Lee"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Moved to sam: pat sees it leave, sam sees it arrive.
+    let (status, _) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-9",
+            Some(json!({"partner_key": "sam"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    env.run_postback_worker().await;
+    let (status, _) = env.api("DELETE", "/v1/customers/cust-9", None).await;
+    assert_eq!(status, 204);
+    env.run_postback_worker().await;
+    assert_eq!(
+        seen(&pat)[2..],
+        [
+            event("customer.updated", "cust-9", false),
+            event("customer.deleted", "cust-9", false)
+        ]
+    );
+    assert_eq!(
+        seen(&sam),
+        vec![
+            event("customer.created", "cust-9", false),
+            event("customer.deleted", "cust-9", false)
+        ]
+    );
+    let (status, _) = env.api("GET", "/v1/customers/cust-9", None).await;
+    assert_eq!(status, 404);
+    let (status, body) = env.api("DELETE", "/v1/customers/cust-9", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+
+    // Its email address is free again; a taken one is a conflict.
+    let (status, _) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-001",
+            Some(json!({"email": "ann@example.com"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/customers",
+            Some(json!({"email": "bo@example.com", "name": "Bo", "key": "cust-10"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-10",
+            Some(json!({"email": "ann@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    for (patch, field) in [
+        (json!({"email": "not-an-email"}), "email"),
+        (json!({"partner_key": "nobody"}), "partner_key"),
+    ] {
+        let (status, body) = env.api("PATCH", "/v1/customers/cust-10", Some(patch)).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(field)),
+            "{body}"
+        );
+    }
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/customers/cust-10",
+            Some(json!({"colour": "red"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("colour")),
+        "{body}"
+    );
+    let (status, _) = env
+        .api("PATCH", "/v1/customers/nobody", Some(json!({"name": "X"})))
+        .await;
+    assert_eq!(status, 404);
+    let (_, customer) = env.api("GET", "/v1/customers/cust-10", None).await;
+    assert_eq!(customer["email"], "bo@example.com");
+    env.run_postback_worker().await;
+    // cust-001's new address was an update for pat; nothing about unlinked cust-10.
+    assert_eq!(seen(&pat).len(), 5);
+    assert_eq!(seen(&sam).len(), 2);
+}

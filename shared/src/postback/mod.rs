@@ -117,6 +117,8 @@ pub enum Event<'a> {
     TransactionCreated(&'a Transaction),
     TransactionUpdated(&'a Transaction),
     CustomerCreated(&'a Customer),
+    CustomerUpdated(&'a Customer),
+    CustomerDeleted(&'a Customer),
 }
 
 impl Event<'_> {
@@ -127,6 +129,8 @@ impl Event<'_> {
             Self::TransactionCreated(_) => "transaction.created",
             Self::TransactionUpdated(_) => "transaction.updated",
             Self::CustomerCreated(_) => "customer.created",
+            Self::CustomerUpdated(_) => "customer.updated",
+            Self::CustomerDeleted(_) => "customer.deleted",
         }
     }
 
@@ -137,7 +141,10 @@ impl Event<'_> {
             Self::RewardUpdated(r) => format!("{}@{}", r.key, r.updated_at),
             Self::TransactionCreated(t) => t.key.clone(),
             Self::TransactionUpdated(t) => format!("{}@{}", t.key, t.updated_at),
-            Self::CustomerCreated(c) => c.key.clone(),
+            // A customer may join, change in and leave a partnership more than once.
+            Self::CustomerCreated(c) | Self::CustomerUpdated(c) | Self::CustomerDeleted(c) => {
+                format!("{}@{}", c.key, c.last_change())
+            }
         }
     }
 
@@ -181,15 +188,17 @@ impl Event<'_> {
                 "company": company,
                 "customer": { "key": t.customer_key, "sub_ids": [] },
             }),
-            Self::CustomerCreated(c) => json!({
-                "key": c.key,
-                "sub_ids": [],
-                "has_paid": false,
-                "partnership_key": partner_key,
-                "created_at": c.created_at,
-                "updated_at": c.created_at,
-                "company": company,
-            }),
+            Self::CustomerCreated(c) | Self::CustomerUpdated(c) | Self::CustomerDeleted(c) => {
+                json!({
+                    "key": c.key,
+                    "sub_ids": [],
+                    "has_paid": c.has_paid,
+                    "partnership_key": partner_key,
+                    "created_at": c.created_at,
+                    "updated_at": c.last_change(),
+                    "company": company,
+                })
+            }
         }
     }
 }
