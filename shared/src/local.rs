@@ -87,26 +87,60 @@ async fn sweep_every(app: App, period: Duration) {
     }
 }
 
+/// What `serve` prints at start: where everything is, and what differs from AWS.
+fn banner(addr: SocketAddr, data: &Path) -> String {
+    let base = format!("http://{addr}");
+    let data = data.display();
+    let mut text = format!("Partnerhook is running on {base} (data in {data})\n");
+    let routes = [
+        ("custom webhook", "POST", "/webhooks/{program}/custom"),
+        ("Stripe", "POST", "/webhooks/{program}/stripe"),
+        ("Chargebee", "POST", "/webhooks/{program}/chargebee"),
+        ("Recurly", "POST", "/webhooks/{program}/recurly"),
+        ("Chargify", "POST", "/webhooks/{program}/chargify"),
+        ("incoming webhooks", "POST", "/hooks/{id}/{token} (and .../test)"),
+        ("management API", "", "/v1/... (Authorization: Bearer <key>)"),
+    ];
+    for (name, method, path) in routes {
+        text.push_str(&format!("  {name:<18} {method:<4} {base}{path}\n"));
+    }
+    text.push_str(
+        "Postbacks may go to loopback and private addresses over plain http here, so you can \
+         test with a receiver on this machine; on AWS they must be https to public addresses.\n",
+    );
+    text.push_str(&format!(
+        "Create a program with: partnerhook program create --slug SLUG --data {data}\n"
+    ));
+    text
+}
+
 /// Serves until Ctrl-C on a bound listener (bound first, so tests can use port 0).
 pub async fn serve(listener: TcpListener, data: &Path) -> Result<(), ServeError> {
     let (app, jobs) = local_app(data)?;
     tokio::spawn(run_worker(app.clone(), jobs));
     tokio::spawn(sweep_every(app.clone(), Duration::from_secs(60)));
     let addr = listener.local_addr()?;
-    println!(
-        "Partnerhook is running on http://{addr} (data in {})",
-        data.display()
-    );
-    println!("  custom webhook   POST http://{addr}/webhooks/{{program}}/custom");
-    println!("  management API        http://{addr}/v1/...  (Authorization: Bearer <admin key>)");
-    println!(
-        "Create a program with: partnerhook program create --slug SLUG --data {}",
-        data.display()
-    );
+    print!("{}", banner(addr, data));
     axum::serve(listener, local_router(app))
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         })
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_names_every_webhook_and_the_loopback_allowance() {
+        let text = banner("127.0.0.1:3000".parse().expect("addr"), Path::new("./data"));
+        for path in ["custom", "stripe", "chargebee", "recurly", "chargify"] {
+            let url = format!("http://127.0.0.1:3000/webhooks/{{program}}/{path}");
+            assert!(text.contains(&url), "{url} missing from:\n{text}");
+        }
+        assert!(text.contains("http://127.0.0.1:3000/hooks/{id}/{token}"));
+        assert!(text.contains("loopback and private addresses"));
+    }
 }
