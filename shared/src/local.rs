@@ -98,8 +98,16 @@ fn banner(addr: SocketAddr, data: &Path) -> String {
         ("Chargebee", "POST", "/webhooks/{program}/chargebee"),
         ("Recurly", "POST", "/webhooks/{program}/recurly"),
         ("Chargify", "POST", "/webhooks/{program}/chargify"),
-        ("incoming webhooks", "POST", "/hooks/{id}/{token} (and .../test)"),
-        ("management API", "", "/v1/... (Authorization: Bearer <key>)"),
+        (
+            "incoming webhooks",
+            "POST",
+            "/hooks/{id}/{token} (and .../test)",
+        ),
+        (
+            "management API",
+            "",
+            "/v1/... (Authorization: Bearer <key>)",
+        ),
     ];
     for (name, method, path) in routes {
         text.push_str(&format!("  {name:<18} {method:<4} {base}{path}\n"));

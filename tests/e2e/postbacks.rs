@@ -9,9 +9,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
+use partnerhook::postback::deliver::{self, Deliverer};
+use partnerhook::postback::schedule::{self, decide, Decision, Response};
+use partnerhook::postback::signing;
+use partnerhook::postback::ssrf::EndpointPolicy;
+use partnerhook::postback::DeliveryStatus;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 /// What the receiver got: headers and body of each request.
 type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
@@ -625,4 +632,264 @@ async fn customers_join_change_and_leave_partnerships() {
     // cust-001's new address was an update for pat; nothing about unlinked cust-10.
     assert_eq!(seen(&pat).len(), 5);
     assert_eq!(seen(&sam).len(), 2);
+}
+
+/// Endpoints that fail in each way a partner's server can; counts requests that followed a
+/// redirect (there must be none).
+async fn misbehaving_endpoints() -> (String, Arc<AtomicUsize>) {
+    let followed = Arc::new(AtomicUsize::new(0));
+    let in_an_hour = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+    let app = Router::new()
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/redirect",
+            post(|| async { (StatusCode::FOUND, [("location", "/elsewhere")], "moved") }),
+        )
+        .route(
+            "/elsewhere",
+            post(|State(followed): State<Arc<AtomicUsize>>| async move {
+                followed.fetch_add(1, Ordering::SeqCst);
+                "followed"
+            }),
+        )
+        .route(
+            "/busy",
+            post(|| async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "7200")],
+                    "busy",
+                )
+            }),
+        )
+        .route(
+            "/busy-briefly",
+            post(|| async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "1")],
+                    "busy",
+                )
+            }),
+        )
+        .route(
+            "/down",
+            post(move || async move {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [("retry-after", in_an_hour)],
+                    "down",
+                )
+            }),
+        )
+        .route("/gone", post(|| async { StatusCode::GONE }))
+        .route("/chatty", post(|| async { "x".repeat(100_000) }))
+        .with_state(followed.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, followed)
+}
+
+#[tokio::test]
+async fn each_failing_endpoint_gets_the_retry_it_asks_for() {
+    let (base, followed) = misbehaving_endpoints().await;
+    let deliverer = Deliverer::with_timeout(EndpointPolicy::LOCAL, Duration::from_millis(500))
+        .expect("an HTTP client");
+    let secrets = vec![signing::new_secret()];
+    let send = |path: &str| {
+        let url = format!("{base}{path}");
+        let secrets = secrets.clone();
+        let deliverer = &deliverer;
+        async move { deliverer.send(&url, &secrets, "msg_1", "{}").await }
+    };
+    let secs = |s: u64| Decision::RetryIn(Duration::from_secs(s));
+
+    // Slow: a timeout, retried no sooner than a minute (the first scheduled wait is 5 s).
+    let (response, attempt) = send("/slow").await;
+    assert_eq!(response, Response::Timeout);
+    assert!(
+        attempt
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("timed out")),
+        "{attempt:?}"
+    );
+    assert!(
+        attempt.latency_ms >= 500 && attempt.latency_ms < 5_000,
+        "{attempt:?}"
+    );
+    assert_eq!(decide(1, &response, 0.0), secs(60));
+
+    // A redirect is a failure and is not followed.
+    let (response, attempt) = send("/redirect").await;
+    assert_eq!(attempt.status_code, Some(302));
+    assert_eq!(decide(1, &response, 0.0), secs(5));
+    assert_eq!(followed.load(Ordering::SeqCst), 0);
+
+    // 429 waits as long as Retry-After asks, and at least a minute.
+    let (response, _) = send("/busy").await;
+    assert_eq!(decide(1, &response, 0.0), secs(7200));
+    let (response, _) = send("/busy-briefly").await;
+    assert_eq!(decide(1, &response, 0.0), secs(60));
+    // Retry-After as a date: about an hour.
+    let (response, attempt) = send("/down").await;
+    assert_eq!(attempt.status_code, Some(503));
+    let Decision::RetryIn(wait) = decide(1, &response, 0.0) else {
+        panic!("503 is retried: {response:?}");
+    };
+    assert!((3590..=3600).contains(&wait.as_secs()), "{wait:?}");
+
+    // 410 disables the postback.
+    let (response, _) = send("/gone").await;
+    assert_eq!(decide(1, &response, 0.0), Decision::Disable);
+
+    // A long answer is kept only up to the cap; it is still a success.
+    let (response, attempt) = send("/chatty").await;
+    assert_eq!(decide(1, &response, 0.0), Decision::Delivered);
+    assert_eq!(
+        attempt.response_body.map(|b| b.len()),
+        Some(deliver::MAX_RESPONSE_BYTES)
+    );
+}
+
+/// Moves a delivery's next attempt to now, as if its wait had passed.
+async fn make_due(env: &Env, delivery_id: &str) {
+    let mut delivery = env
+        .app
+        .repo
+        .get_delivery("acme", delivery_id)
+        .await
+        .expect("read")
+        .expect("the delivery");
+    delivery.value.next_attempt_at = Some(partnerhook::domain::now_millis());
+    env.app.repo.update("acme", &delivery).await.expect("write");
+}
+
+async fn delivery(env: &Env, id: &str) -> partnerhook::postback::Delivery {
+    env.app
+        .repo
+        .get_delivery("acme", id)
+        .await
+        .expect("read")
+        .expect("the delivery")
+        .value
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() {
+    let env = Env::new().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[500; 20]).await;
+    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
+    let postback_id = postback["id"].as_str().unwrap_or_default().to_string();
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    env.run_postback_worker().await;
+    let (_, listed) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{postback_id}/deliveries"),
+        None,
+    )
+    .await;
+    let id = listed["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // Each wait of the schedule: a job that arrives early (SQS delays stop at 15 minutes) makes
+    // no attempt and waits again; once due, the attempt is made.
+    for (n, wait) in schedule::RETRY_SCHEDULE.iter().enumerate() {
+        let d = delivery(&env, &id).await;
+        assert_eq!(
+            (d.attempts.len(), d.status),
+            (n + 1, DeliveryStatus::Pending)
+        );
+        let last = d.attempts[n].at;
+        let planned = d.next_attempt_at.expect("a next attempt") - last;
+        let expected = i64::try_from(wait * 1000).expect("ms");
+        assert!(
+            (expected * 8 / 10 - 50..=expected * 12 / 10 + 50).contains(&planned),
+            "wait {n}: {planned} ms, schedule {expected} ms ±20 %"
+        );
+        deliver::process(&env.app, "acme", &id, n + 1)
+            .await
+            .expect("early job");
+        assert_eq!(
+            delivery(&env, &id).await.attempts.len(),
+            n + 1,
+            "an early job must wait"
+        );
+        make_due(&env, &id).await;
+        deliver::process(&env.app, "acme", &id, n + 1)
+            .await
+            .expect("due job");
+    }
+    let d = delivery(&env, &id).await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert_eq!((d.attempts.len(), d.next_attempt_at), (8, None));
+    assert_eq!(receiver.bodies().len(), 8);
+    // A stale copy of any earlier job changes nothing.
+    deliver::process(&env.app, "acme", &id, 3)
+        .await
+        .expect("stale job");
+    assert_eq!(receiver.bodies().len(), 8);
+    let (_, shown) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{postback_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(shown["status"], "active");
+    assert!(shown["failing_since"].as_i64().is_some(), "{shown}");
+
+    // Failing for more than five days disables the postback, and it says why.
+    let mut stored = env
+        .app
+        .repo
+        .get_postback("acme", &postback_id)
+        .await
+        .expect("read")
+        .expect("the postback");
+    stored.value.failing_since = Some(
+        partnerhook::domain::now_millis() - partnerhook::postback::DISABLE_AFTER_FAILING_MS - 1,
+    );
+    env.app.repo.update("acme", &stored).await.expect("write");
+    let (status, _) = as_partner(
+        &env,
+        &key,
+        "POST",
+        &format!("/v1/postbacks/{postback_id}/deliveries/{id}/retry"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    env.run_postback_worker().await;
+    let (_, shown) = as_partner(
+        &env,
+        &key,
+        "GET",
+        &format!("/v1/postbacks/{postback_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(shown["status"], "disabled");
+    assert!(
+        shown["disabled"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("five days")),
+        "{shown}"
+    );
 }

@@ -26,10 +26,16 @@ const CLAIM_TIMEOUT_MS: i64 = 2 * 60 * 1000;
 pub struct Deliverer {
     client: reqwest::Client,
     policy: EndpointPolicy,
+    timeout: Duration,
 }
 
 impl Deliverer {
     pub fn new(policy: EndpointPolicy) -> Result<Self, String> {
+        Self::with_timeout(policy, REQUEST_TIMEOUT)
+    }
+
+    /// A deliverer that gives up on an endpoint after `timeout` (tests use a short one).
+    pub fn with_timeout(policy: EndpointPolicy, timeout: Duration) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -43,11 +49,15 @@ impl Deliverer {
             .use_preconfigured_tls(tls)
             .dns_resolver(Arc::new(GuardedResolver { policy }))
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timeout)
             .user_agent(concat!("Partnerhook-Postbacks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            policy,
+            timeout,
+        })
     }
 
     /// One signed POST; never fails, but reports what happened.
@@ -90,7 +100,7 @@ impl Deliverer {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
+                    .and_then(|v| retry_after_seconds(v, std::time::SystemTime::now()));
                 attempt.status_code = Some(code);
                 let mut kept = Vec::new();
                 while kept.len() < MAX_RESPONSE_BYTES {
@@ -104,7 +114,7 @@ impl Deliverer {
                 Response::Status { code, retry_after }
             }
             Err(e) if e.is_timeout() => {
-                attempt.error = Some(format!("timed out after {}s", REQUEST_TIMEOUT.as_secs()));
+                attempt.error = Some(format!("timed out after {:?}", self.timeout));
                 Response::Timeout
             }
             Err(e) => {
@@ -134,6 +144,16 @@ impl Deliverer {
         }
         Ok(())
     }
+}
+
+/// `Retry-After` is either seconds or an HTTP date (RFC 9110); a date in the past means now.
+fn retry_after_seconds(value: &str, now: std::time::SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).map_or(0, |wait| wait.as_secs()))
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -337,4 +357,22 @@ pub async fn retry_by_hand(
     };
     app.queue.send(&job).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_428_000);
+        assert_eq!(retry_after_seconds(" 120 ", now), Some(120));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(retry_after_seconds(&later, now), Some(90));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(retry_after_seconds(&earlier, now), Some(0));
+        assert_eq!(retry_after_seconds("soon", SystemTime::now()), None);
+        assert_eq!(retry_after_seconds("-5", now), None);
+    }
 }

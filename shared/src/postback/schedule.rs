@@ -8,6 +8,9 @@ use std::time::Duration;
 pub const RETRY_SCHEDULE: [u64; 7] = [5, 300, 1800, 7200, 18000, 36000, 36000];
 /// Timeouts and 429s wait at least this long.
 pub const OVERLOAD_FLOOR_SECONDS: u64 = 60;
+/// A `Retry-After` is honoured up to the schedule's longest wait, so a far-off date cannot
+/// park a delivery for months.
+pub const RETRY_AFTER_CAP_SECONDS: u64 = 36_000;
 
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +53,7 @@ pub fn decide(attempt: usize, response: &Response, jitter: f64) -> Decision {
     };
     let jittered = (*base as f64) * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0));
     let wait = match retry_after {
-        Some(floor) => jittered.max(floor as f64),
+        Some(floor) => jittered.max(floor.min(RETRY_AFTER_CAP_SECONDS) as f64),
         None => jittered,
     };
     Decision::RetryIn(Duration::from_secs_f64(wait))
@@ -143,6 +146,17 @@ mod tests {
                 0.0
             ),
             Decision::RetryIn(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            decide(
+                1,
+                &Response::Status {
+                    code: 429,
+                    retry_after: Some(90 * 24 * 3600)
+                },
+                0.0
+            ),
+            Decision::RetryIn(Duration::from_secs(RETRY_AFTER_CAP_SECONDS))
         );
         assert_eq!(
             decide(1, &Response::Error, 0.0),
