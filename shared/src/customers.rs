@@ -36,15 +36,7 @@ pub async fn create(
     input: CustomerInput,
 ) -> Result<(Customer, bool), AppError> {
     let slug = program.slug.as_str();
-    let partner_key = input::optional_key("partner_key", input.partner_key)?;
-    if let Some(partner) = &partner_key {
-        if app.repo.get_partner(slug, partner).await?.is_none() {
-            return Err(AppError::invalid(
-                "partner_key",
-                format!("no partner has the key {partner:?}"),
-            ));
-        }
-    }
+    let partner_key = known_partner(app, slug, input.partner_key).await?;
     let referring_customer_key =
         input::optional_key("referring_customer_key", input.referring_customer_key)?;
     if let Some(referrer) = &referring_customer_key {
@@ -93,6 +85,24 @@ pub async fn create(
     }
 }
 
+/// A `partner_key` field, checked to name a partner of the program.
+async fn known_partner(
+    app: &App,
+    program: &str,
+    partner_key: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let partner_key = input::optional_key("partner_key", partner_key)?;
+    if let Some(partner) = &partner_key {
+        if app.repo.get_partner(program, partner).await?.is_none() {
+            return Err(AppError::invalid(
+                "partner_key",
+                format!("no partner has the key {partner:?}"),
+            ));
+        }
+    }
+    Ok(partner_key)
+}
+
 /// What an admin may change of a customer; absent fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerChange {
@@ -114,15 +124,7 @@ pub async fn update(
         .map(|e| input::email("email", &e))
         .transpose()?;
     let name = change.name.map(|n| input::name("name", &n)).transpose()?;
-    let partner_key = input::optional_key("partner_key", change.partner_key)?;
-    if let Some(partner) = &partner_key {
-        if app.repo.get_partner(slug, partner).await?.is_none() {
-            return Err(AppError::invalid(
-                "partner_key",
-                format!("no partner has the key {partner:?}"),
-            ));
-        }
-    }
+    let partner_key = known_partner(app, slug, change.partner_key).await?;
     if let Some(email) = &email {
         match app.repo.email_owner(slug, "CUSTOMER", email).await? {
             Some(owner) if owner != key => {

@@ -163,6 +163,27 @@ async fn register(env: &Env, api_key: &str, url: &str, events: &[&str]) -> Value
     body
 }
 
+/// A partner's view of a postback's deliveries.
+async fn deliveries_of(env: &Env, key: &str, postback_id: &str) -> Value {
+    let path = format!("/v1/postbacks/{postback_id}/deliveries");
+    let (status, body) = as_partner(env, key, "GET", &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Pat, with a postback on `reward.created` to a receiver answering `script`, and the seed's
+/// sale commissioned: one delivery queued.
+async fn reward_postback(script: &[u16]) -> (Env, String, Receiver, String) {
+    let env = Env::new().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(script).await;
+    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
+    let id = postback["id"].as_str().unwrap_or_default().to_string();
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    (env, key, receiver, id)
+}
+
 #[tokio::test]
 async fn rewards_and_transactions_reach_the_partner_signed_once_each() {
     let env = Env::new().await;
@@ -233,14 +254,7 @@ async fn rewards_and_transactions_reach_the_partner_signed_once_each() {
     assert_eq!(updated[0]["data"]["payment_status"], Value::Null);
 
     let id = postback["id"].as_str().unwrap_or_default();
-    let (_, deliveries) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{id}/deliveries"),
-        None,
-    )
-    .await;
+    let deliveries = deliveries_of(&env, &key, id).await;
     let rows = deliveries["data"].as_array().cloned().unwrap_or_default();
     assert_eq!(rows.len(), 3);
     assert!(rows
@@ -275,24 +289,11 @@ async fn redelivered_jobs_deliver_once() {
 
 #[tokio::test]
 async fn failures_are_recorded_retried_by_schedule_and_by_hand() {
-    let env = Env::new().await;
-    let key = partner_with_key(&env, "pat", Some("P-001")).await;
-    let receiver = Receiver::start(&[500, 410]).await;
-    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
-    let id = postback["id"].as_str().unwrap_or_default().to_string();
-    env.post_signed(SEED).await;
-    env.run_worker().await;
+    let (env, key, receiver, id) = reward_postback(&[500, 410]).await;
 
     // First attempt: 500, kept pending with the next attempt about 5 s away (±20 %).
     env.run_postback_worker().await;
-    let (_, deliveries) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{id}/deliveries"),
-        None,
-    )
-    .await;
+    let deliveries = deliveries_of(&env, &key, &id).await;
     let delivery = deliveries["data"][0].clone();
     assert_eq!(delivery["status"], "pending");
     assert_eq!(delivery["attempts"][0]["status_code"], 500);
@@ -311,14 +312,7 @@ async fn failures_are_recorded_retried_by_schedule_and_by_hand() {
     assert_eq!(count, 1);
     let (_, shown) = as_partner(&env, &key, "GET", &format!("/v1/postbacks/{id}"), None).await;
     assert_eq!(shown["status"], "disabled");
-    let (_, deliveries) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{id}/deliveries"),
-        None,
-    )
-    .await;
+    let deliveries = deliveries_of(&env, &key, &id).await;
     assert_eq!(deliveries["data"][0]["status"], "failed");
 
     // The partner turns it back on and retries by hand: delivered.
@@ -341,14 +335,7 @@ async fn failures_are_recorded_retried_by_schedule_and_by_hand() {
     .await;
     assert_eq!(status, 200, "{body}");
     env.run_postback_worker().await;
-    let (_, deliveries) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{id}/deliveries"),
-        None,
-    )
-    .await;
+    let deliveries = deliveries_of(&env, &key, &id).await;
     let delivery = &deliveries["data"][0];
     assert_eq!(delivery["status"], "succeeded");
     assert_eq!(delivery["attempts"].as_array().map(Vec::len), Some(3));
@@ -451,6 +438,11 @@ async fn partners_see_only_their_own_postbacks_and_can_test_them() {
     assert_eq!(status, 204);
 }
 
+async fn patch_customer(env: &Env, key: &str, patch: Value) -> (u16, Value) {
+    env.api("PATCH", &format!("/v1/customers/{key}"), Some(patch))
+        .await
+}
+
 #[tokio::test]
 async fn customers_join_change_and_leave_partnerships() {
     let env = Env::new().await;
@@ -514,31 +506,13 @@ async fn customers_join_change_and_leave_partnerships() {
     env.run_worker().await;
 
     // A change within the partnership is an update; a change to nothing is no event.
-    let (status, body) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-9",
-            Some(json!({"name": "Ann Lee"})),
-        )
-        .await;
+    let (status, body) = patch_customer(&env, "cust-9", json!({"name": "Ann Lee"})).await;
     assert_eq!((status, body["name"].as_str()), (200, Some("Ann Lee")));
     env.run_postback_worker().await;
-    let (status, _) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-9",
-            Some(json!({"name": "Ann Lee"})),
-        )
-        .await;
+    let (status, _) = patch_customer(&env, "cust-9", json!({"name": "Ann Lee"})).await;
     assert_eq!(status, 200);
     // Moved to sam: pat sees it leave, sam sees it arrive.
-    let (status, _) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-9",
-            Some(json!({"partner_key": "sam"})),
-        )
-        .await;
+    let (status, _) = patch_customer(&env, "cust-9", json!({"partner_key": "sam"})).await;
     assert_eq!(status, 200);
     env.run_postback_worker().await;
     let (status, _) = env.api("DELETE", "/v1/customers/cust-9", None).await;
@@ -567,13 +541,7 @@ async fn customers_join_change_and_leave_partnerships() {
     );
 
     // Its email address is free again; a taken one is a conflict.
-    let (status, _) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-001",
-            Some(json!({"email": "ann@example.com"})),
-        )
-        .await;
+    let (status, _) = patch_customer(&env, "cust-001", json!({"email": "ann@example.com"})).await;
     assert_eq!(status, 200);
     let (status, _) = env
         .api(
@@ -583,23 +551,19 @@ async fn customers_join_change_and_leave_partnerships() {
         )
         .await;
     assert_eq!(status, 201);
-    let (status, body) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-10",
-            Some(json!({"email": "ann@example.com"})),
-        )
-        .await;
+    let (status, body) = patch_customer(&env, "cust-10", json!({"email": "ann@example.com"})).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("conflict")),
         "{body}"
     );
+    // Bad values and unknown fields: 422 naming the field, nothing changed.
     for (patch, field) in [
         (json!({"email": "not-an-email"}), "email"),
         (json!({"partner_key": "nobody"}), "partner_key"),
+        (json!({"colour": "red"}), "colour"),
     ] {
-        let (status, body) = env.api("PATCH", "/v1/customers/cust-10", Some(patch)).await;
+        let (status, body) = patch_customer(&env, "cust-10", patch).await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["error"]["message"]
@@ -608,23 +572,7 @@ async fn customers_join_change_and_leave_partnerships() {
             "{body}"
         );
     }
-    let (status, body) = env
-        .api(
-            "PATCH",
-            "/v1/customers/cust-10",
-            Some(json!({"colour": "red"})),
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("colour")),
-        "{body}"
-    );
-    let (status, _) = env
-        .api("PATCH", "/v1/customers/nobody", Some(json!({"name": "X"})))
-        .await;
+    let (status, _) = patch_customer(&env, "nobody", json!({"name": "X"})).await;
     assert_eq!(status, 404);
     let (_, customer) = env.api("GET", "/v1/customers/cust-10", None).await;
     assert_eq!(customer["email"], "bo@example.com");
@@ -786,22 +734,9 @@ async fn delivery(env: &Env, id: &str) -> partnerhook::postback::Delivery {
 
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() {
-    let env = Env::new().await;
-    let key = partner_with_key(&env, "pat", Some("P-001")).await;
-    let receiver = Receiver::start(&[500; 20]).await;
-    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
-    let postback_id = postback["id"].as_str().unwrap_or_default().to_string();
-    env.post_signed(SEED).await;
-    env.run_worker().await;
+    let (env, key, receiver, postback_id) = reward_postback(&[500; 20]).await;
     env.run_postback_worker().await;
-    let (_, listed) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{postback_id}/deliveries"),
-        None,
-    )
-    .await;
+    let listed = deliveries_of(&env, &key, &postback_id).await;
     let id = listed["data"][0]["id"]
         .as_str()
         .unwrap_or_default()
