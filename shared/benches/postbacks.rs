@@ -106,6 +106,7 @@ async fn throughput() {
         let reward = Reward {
             key: format!("tx-{i}:1"),
             transaction_key: format!("tx-{i}"),
+            customer_key: Some(format!("cust-{i}")),
             partner_key: "pat".into(),
             level: 1,
             percent: 20.into(),

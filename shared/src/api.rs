@@ -154,6 +154,7 @@ pub fn reward_view(reward: &Reward) -> Value {
     json!({
         "key": reward.key,
         "transaction_key": reward.transaction_key,
+        "customer_key": reward.customer_key,
         "partner_key": reward.partner_key,
         "level": reward.level,
         "amount": minor(reward.currency, reward.amount),

@@ -246,6 +246,9 @@ pub struct Reward {
     /// `{transaction_key}:{level}`: a redelivered commission job can never write a second one.
     pub key: String,
     pub transaction_key: String,
+    /// The transaction's customer, for the partner's postbacks.
+    #[serde(default)]
+    pub customer_key: Option<String>,
     pub partner_key: String,
     /// 1 for the referring partner, 2 for the partner who referred them, and so on.
     pub level: u8,

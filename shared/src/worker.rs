@@ -117,6 +117,7 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
             transaction_key: key.to_string(),
+            customer_key: transaction.customer_key.clone(),
             partner_key: draft.partner_key,
             level: draft.level,
             percent: draft.percent,

@@ -210,6 +210,10 @@ async fn rewards_and_transactions_reach_the_partner_signed_once_each() {
         .find(|b| b["event"] == "reward.created")
         .expect("reward.created");
     assert_eq!(reward["data"]["amount"], 3345);
+    assert_eq!(
+        reward["data"]["customer"],
+        json!({"key": "cust-001", "sub_ids": []})
+    );
     assert_eq!(reward["data"]["reward_status"], "pending");
     assert_eq!(reward["data"]["payment_status"], "pending");
     assert_eq!(reward["data"]["source"], "transaction");

@@ -171,7 +171,7 @@ impl Event<'_> {
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,
                     "company": company,
-                    "customer": { "key": Value::Null, "sub_ids": [] },
+                    "customer": { "key": r.customer_key, "sub_ids": [] },
                     "transaction_key": r.transaction_key,
                 })
             }
