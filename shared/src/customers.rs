@@ -70,9 +70,15 @@ pub async fn create(
         }
         Inserted::Exists(existing) => {
             let theirs = &existing.value;
-            let same = (&theirs.email, &theirs.name, &theirs.partner_key)
-                == (&customer.email, &customer.name, &customer.partner_key)
-                && theirs.referring_customer_key == customer.referring_customer_key;
+            // Without a partner the request asks for none in particular: a sale may have
+            // linked the customer since it was first created.
+            let same = (&theirs.email, &theirs.name, &theirs.referring_customer_key)
+                == (
+                    &customer.email,
+                    &customer.name,
+                    &customer.referring_customer_key,
+                )
+                && (customer.partner_key.is_none() || theirs.partner_key == customer.partner_key);
             if same {
                 Ok((existing.value, false))
             } else {

@@ -508,6 +508,17 @@ async fn customers_join_change_and_leave_partnerships() {
     // The same sale again changes nothing and tells no one.
     env.post_signed(SEED).await;
     env.run_worker().await;
+    // Creating the customer again as it was first described is still the same customer.
+    let (status, _) = env
+        .api(
+            "POST",
+            "/v1/customers",
+            Some(
+                json!({"email": "kunde@example.com", "name": "Max Mustermann", "key": "cust-001"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
 
     // A change within the partnership is an update; a change to nothing is no event.
     let (status, body) = patch_customer(&env, "cust-9", json!({"name": "Ann Lee"})).await;
