@@ -237,35 +237,60 @@ async fn edit(
     Ok(Some((before, after)))
 }
 
-/// Customer events as each partner sees them: a customer that joins a partnership is created
-/// for that partner, one that leaves it (moved or deleted) is deleted, a change within it is
-/// an update.
+/// What a partner hears of a change to a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// Customer events as each partner sees them, with the customer as that partner last sees it:
+/// a customer that joins a partnership is created for that partner, one that leaves it (moved
+/// or deleted) is deleted, a change within it is an update.
+fn heard<'a>(
+    before: Option<&'a Customer>,
+    after: Option<&'a Customer>,
+) -> Vec<(&'a str, Heard, &'a Customer)> {
+    let was = before.and_then(|c| Some((c.partner_key.as_deref()?, c)));
+    let is = after.and_then(|c| Some((c.partner_key.as_deref()?, c)));
+    match (was, is) {
+        (Some((old, _)), Some((new, customer))) if old == new => {
+            if before == after {
+                vec![]
+            } else {
+                vec![(new, Heard::Updated, customer)]
+            }
+        }
+        (was, is) => was
+            .map(|(old, customer)| (old, Heard::Deleted, customer))
+            .into_iter()
+            .chain(is.map(|(new, customer)| (new, Heard::Created, customer)))
+            .collect(),
+    }
+}
+
 async fn announce(
     app: &App,
     program: &str,
     before: Option<&Customer>,
     after: Option<&Customer>,
 ) -> Result<(), AppError> {
-    let was = before.and_then(|c| c.partner_key.as_deref().map(|p| (p, c)));
-    let is = after.and_then(|c| c.partner_key.as_deref().map(|p| (p, c)));
-    match (was, is) {
-        (Some((old, _)), Some((new, customer))) if old == new => {
-            if before != after {
-                emit(app, program, new, Event::CustomerUpdated(customer)).await?;
-            }
-        }
-        (was, is) => {
-            if let Some((old, customer)) = was {
-                let gone = Customer {
+    for (partner, what, customer) in heard(before, after) {
+        let gone;
+        let event = match what {
+            Heard::Created => Event::CustomerCreated(customer),
+            Heard::Updated => Event::CustomerUpdated(customer),
+            Heard::Deleted => {
+                // It left the partnership when the change was made.
+                gone = Customer {
                     updated_at: after.map_or_else(now_millis, |c| c.updated_at),
                     ..customer.clone()
                 };
-                emit(app, program, old, Event::CustomerDeleted(&gone)).await?;
+                Event::CustomerDeleted(&gone)
             }
-            if let Some((new, customer)) = is {
-                emit(app, program, new, Event::CustomerCreated(customer)).await?;
-            }
-        }
+        };
+        emit(app, program, partner, event).await?;
     }
     Ok(())
 }
@@ -404,4 +429,50 @@ async fn release(app: &App, program: &Program, slot: String) -> Result<(), AppEr
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(partner: Option<&str>) -> Customer {
+        Customer {
+            partner_key: partner.map(str::to_string),
+            ..Customer::new("c".into(), Some("c@example.com".into()), None, 1)
+        }
+    }
+
+    #[test]
+    fn partners_hear_a_customer_join_change_and_leave() {
+        let pat = customer(Some("pat"));
+        let sam = customer(Some("sam"));
+        let nobody = customer(None);
+        let renamed = Customer {
+            name: Some("New".into()),
+            ..pat.clone()
+        };
+        use Heard::*;
+        let heard = |before, after| -> Vec<(&str, Heard)> {
+            super::heard(before, after)
+                .into_iter()
+                .map(|(partner, what, _)| (partner, what))
+                .collect()
+        };
+        assert_eq!(heard(None, Some(&pat)), [("pat", Created)]);
+        assert_eq!(heard(None, Some(&nobody)), []);
+        assert_eq!(heard(Some(&nobody), Some(&pat)), [("pat", Created)]);
+        assert_eq!(heard(Some(&pat), Some(&renamed)), [("pat", Updated)]);
+        assert_eq!(heard(Some(&pat), Some(&pat)), []);
+        assert_eq!(
+            heard(Some(&pat), Some(&sam)),
+            [("pat", Deleted), ("sam", Created)]
+        );
+        assert_eq!(heard(Some(&pat), None), [("pat", Deleted)]);
+        assert_eq!(heard(Some(&nobody), None), []);
+        assert_eq!(heard(Some(&nobody), Some(&nobody)), []);
+        // A moved customer leaves as it was and arrives as it is.
+        let moved = super::heard(Some(&pat), Some(&sam));
+        assert_eq!(moved[0].2.partner_key.as_deref(), Some("pat"));
+        assert_eq!(moved[1].2.partner_key.as_deref(), Some("sam"));
+    }
 }
