@@ -163,6 +163,14 @@ async fn register(env: &Env, api_key: &str, url: &str, events: &[&str]) -> Value
     body
 }
 
+/// A partner's view of one of its postbacks.
+async fn show_postback(env: &Env, key: &str, postback_id: &str) -> Value {
+    let path = format!("/v1/postbacks/{postback_id}");
+    let (status, body) = as_partner(env, key, "GET", &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// A partner's view of a postback's deliveries.
 async fn deliveries_of(env: &Env, key: &str, postback_id: &str) -> Value {
     let path = format!("/v1/postbacks/{postback_id}/deliveries");
@@ -314,7 +322,7 @@ async fn failures_are_recorded_retried_by_schedule_and_by_hand() {
     tokio::time::sleep(std::time::Duration::from_millis(6_500)).await;
     let (count, _) = env.run_postback_worker().await;
     assert_eq!(count, 1);
-    let (_, shown) = as_partner(&env, &key, "GET", &format!("/v1/postbacks/{id}"), None).await;
+    let shown = show_postback(&env, &key, &id).await;
     assert_eq!(shown["status"], "disabled");
     let deliveries = deliveries_of(&env, &key, &id).await;
     assert_eq!(deliveries["data"][0]["status"], "failed");
@@ -794,14 +802,7 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() 
         .await
         .expect("stale job");
     assert_eq!(receiver.bodies().len(), 8);
-    let (_, shown) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{postback_id}"),
-        None,
-    )
-    .await;
+    let shown = show_postback(&env, &key, &postback_id).await;
     assert_eq!(shown["status"], "active");
     assert!(shown["failing_since"].as_i64().is_some(), "{shown}");
 
@@ -827,14 +828,7 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() 
     .await;
     assert_eq!(status, 200);
     env.run_postback_worker().await;
-    let (_, shown) = as_partner(
-        &env,
-        &key,
-        "GET",
-        &format!("/v1/postbacks/{postback_id}"),
-        None,
-    )
-    .await;
+    let shown = show_postback(&env, &key, &postback_id).await;
     assert_eq!(shown["status"], "disabled");
     assert!(
         shown["disabled"]["reason"]
