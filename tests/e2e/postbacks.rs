@@ -14,10 +14,11 @@ use partnerhook::postback::schedule::{self, decide, Decision, Response};
 use partnerhook::postback::signing;
 use partnerhook::postback::ssrf::EndpointPolicy;
 use partnerhook::postback::DeliveryStatus;
+use partnerhook::queue::{Job, Queue, QueueError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// What the receiver got: headers and body of each request.
@@ -836,4 +837,101 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() 
             .is_some_and(|r| r.contains("five days")),
         "{shown}"
     );
+}
+
+/// A queue that refuses delivery jobs while told to, as SQS might for a moment.
+struct Flaky {
+    inner: Arc<dyn Queue>,
+    refusing: AtomicBool,
+    /// Every delivery job handed on: (attempt, delay).
+    sent: Mutex<Vec<(usize, Duration)>>,
+}
+
+#[async_trait::async_trait]
+impl Queue for Flaky {
+    async fn send_after(&self, job: &Job, delay: Duration) -> Result<(), QueueError> {
+        if let Job::Deliver { attempt, .. } = job {
+            if self.refusing.load(Ordering::SeqCst) {
+                return Err(QueueError::Send("refused for the test".into()));
+            }
+            self.sent.lock().expect("lock").push((*attempt, delay));
+        }
+        self.inner.send_after(job, delay).await
+    }
+}
+
+#[tokio::test]
+async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
+    let flaky = Arc::new(OnceLock::<Arc<Flaky>>::new());
+    let hold = flaky.clone();
+    let env = Env::with_queue(move |inner| {
+        let queue = Arc::new(Flaky {
+            inner,
+            refusing: AtomicBool::new(false),
+            sent: Mutex::default(),
+        });
+        let _ = hold.set(queue.clone());
+        queue
+    })
+    .await;
+    let flaky = flaky.get().expect("the queue").clone();
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[500, 500]).await;
+    let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
+    let postback_id = postback["id"].as_str().unwrap_or_default().to_string();
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    let id = deliveries_of(&env, &key, &postback_id).await["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // Attempt 1 fails at the endpoint, and queueing attempt 2 fails too: the job reports failure.
+    flaky.sent.lock().expect("lock").clear();
+    flaky.refusing.store(true, Ordering::SeqCst);
+    assert!(deliver::process(&env.app, "acme", &id, 0).await.is_err());
+    flaky.refusing.store(false, Ordering::SeqCst);
+    assert_eq!(delivery(&env, &id).await.attempts.len(), 1);
+    assert!(flaky.sent.lock().expect("lock").is_empty());
+
+    // SQS hands the job back: the attempt is not made again, but attempt 2 is queued.
+    deliver::process(&env.app, "acme", &id, 0)
+        .await
+        .expect("job again");
+    assert_eq!(receiver.bodies().len(), 1);
+    let sent = flaky.sent.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, 1);
+    assert!(sent[0].1 <= Duration::from_secs(6), "{sent:?}");
+
+    // Attempt 2 fails too. Once the delivery has failed, a manual retry whose queueing failed
+    // can be asked for again.
+    make_due(&env, &id).await;
+    deliver::process(&env.app, "acme", &id, 1)
+        .await
+        .expect("attempt 2");
+    assert_eq!(delivery(&env, &id).await.attempts.len(), 2);
+    let mut failed = env
+        .app
+        .repo
+        .get_delivery("acme", &id)
+        .await
+        .expect("read")
+        .expect("the delivery");
+    failed.value.status = DeliveryStatus::Failed;
+    failed.value.next_attempt_at = None;
+    env.app.repo.update("acme", &failed).await.expect("write");
+    let retry = format!("/v1/postbacks/{postback_id}/deliveries/{id}/retry");
+    flaky.refusing.store(true, Ordering::SeqCst);
+    let (status, _) = as_partner(&env, &key, "POST", &retry, None).await;
+    assert_eq!(status, 503);
+    flaky.refusing.store(false, Ordering::SeqCst);
+    let (status, body) = as_partner(&env, &key, "POST", &retry, None).await;
+    assert_eq!(status, 200, "{body}");
+    deliver::process(&env.app, "acme", &id, 2)
+        .await
+        .expect("manual attempt");
+    let d = delivery(&env, &id).await;
+    assert_eq!((d.status, d.attempts.len()), (DeliveryStatus::Succeeded, 3));
+    assert_eq!(receiver.bodies().len(), 3);
 }

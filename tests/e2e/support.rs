@@ -10,6 +10,7 @@ use partnerhook::app::App;
 use partnerhook::postback::ssrf::EndpointPolicy;
 use partnerhook::program::{self, CreatedProgram};
 use partnerhook::queue::sqs::SqsQueue;
+use partnerhook::queue::Queue;
 use partnerhook::store::dynamodb::DynamoStore;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -68,6 +69,11 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client) -> String {
 
 impl Env {
     pub async fn new() -> Self {
+        Self::with_queue(|queue| queue).await
+    }
+
+    /// An environment whose functions send through `wrap(the SQS queue)`.
+    pub async fn with_queue(wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>) -> Self {
         let store = dynamo_store().await;
         let config = sdk_config(endpoint("PARTNERHOOK_TEST_SQS")).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -75,7 +81,11 @@ impl Env {
         let postback_queue_url = create_queue(&sqs).await;
         let queue = SqsQueue::new(sqs.clone(), queue_url.clone(), postback_queue_url.clone());
         // Postbacks may go to loopback receivers in these tests, as in the local server.
-        let app = App::new(Arc::new(store), Arc::new(queue), EndpointPolicy::LOCAL);
+        let app = App::new(
+            Arc::new(store),
+            wrap(Arc::new(queue)),
+            EndpointPolicy::LOCAL,
+        );
         let program = program::create(&app.repo, "acme", Some("Acme"), "EUR")
             .await
             .expect("create the program");

@@ -168,7 +168,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// The worker step of one queued delivery job. `attempt` is how many attempts the job's sender
-/// had seen; a copy of an older job finds more and leaves.
+/// had seen; a copy of an older job finds more and leaves, except that the job of the attempt
+/// just made sees to it that the next one is queued.
 pub async fn process(
     app: &App,
     program: &str,
@@ -178,26 +179,23 @@ pub async fn process(
     let Some(mut delivery) = app.repo.get_delivery(program, delivery_id).await? else {
         return Ok(());
     };
-    if delivery.value.status != DeliveryStatus::Pending || delivery.value.attempts.len() != attempt
-    {
+    let d = &delivery.value;
+    if d.status != DeliveryStatus::Pending {
+        return Ok(());
+    }
+    if d.attempts.len() == attempt + 1 && d.claimed.is_none() {
+        // This job's attempt was made and recorded, but the run that made it may have failed
+        // before queueing the next one, which is why this job came back: queue it now. A second
+        // copy of the next job is harmless, as every attempt is claimed before it is made.
+        return queue_attempt(app, program, delivery_id, attempt + 1, d.next_attempt_at).await;
+    }
+    if d.attempts.len() != attempt {
         return Ok(());
     }
     let now = now_millis();
-    let job = Job::Deliver {
-        program: program.to_string(),
-        delivery_id: delivery_id.to_string(),
-        attempt,
-    };
-    if let Some(due) = delivery
-        .value
-        .next_attempt_at
-        .filter(|due| *due > now + 1000)
-    {
-        let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
-        app.queue
-            .send_after(&job, wait.min(MAX_QUEUE_DELAY))
-            .await?;
-        return Ok(());
+    if d.next_attempt_at.is_some_and(|due| due > now + 1000) {
+        // Early: SQS delays stop at 15 minutes, so a long wait is taken in hops.
+        return queue_attempt(app, program, delivery_id, attempt, d.next_attempt_at).await;
     }
     if let Some((claimed, at)) = delivery.value.claimed {
         if claimed == attempt + 1 && now - at < CLAIM_TIMEOUT_MS {
@@ -256,16 +254,32 @@ pub async fn process(
     if let Some(postback) = postback {
         note_outcome(app, program, postback, &decision).await?;
     }
-    if let Decision::RetryIn(wait) = decision {
-        let next = Job::Deliver {
-            program: program.to_string(),
-            delivery_id: delivery_id.to_string(),
-            attempt: attempt + 1,
-        };
-        app.queue
-            .send_after(&next, wait.min(MAX_QUEUE_DELAY))
-            .await?;
+    if let Decision::RetryIn(_) = decision {
+        let due = delivery.value.next_attempt_at;
+        queue_attempt(app, program, delivery_id, attempt + 1, due).await?;
     }
+    Ok(())
+}
+
+/// Queues the job of a delivery's next attempt for when it is due, or for 15 minutes from now
+/// if it is due later than that (the job then waits again).
+async fn queue_attempt(
+    app: &App,
+    program: &str,
+    delivery_id: &str,
+    attempt: usize,
+    due: Option<i64>,
+) -> Result<(), AppError> {
+    let job = Job::Deliver {
+        program: program.to_string(),
+        delivery_id: delivery_id.to_string(),
+        attempt,
+    };
+    let wait_ms = due.map_or(0, |due| due - now_millis()).max(0);
+    let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
+    app.queue
+        .send_after(&job, wait.min(MAX_QUEUE_DELAY))
+        .await?;
     Ok(())
 }
 
@@ -337,7 +351,11 @@ pub async fn retry_by_hand(
     program: &str,
     delivery: &mut crate::repo::Versioned<Delivery>,
 ) -> Result<(), AppError> {
-    if delivery.value.status != DeliveryStatus::Failed {
+    // A manual retry still pending is queued again: its first queueing may have failed.
+    let pending_manual = delivery.value.status == DeliveryStatus::Pending
+        && delivery.value.manual
+        && delivery.value.claimed.is_none();
+    if delivery.value.status != DeliveryStatus::Failed && !pending_manual {
         return Err(AppError::Conflict(format!(
             "only failed deliveries can be retried; this one is {:?}",
             delivery.value.status
