@@ -432,12 +432,15 @@ async fn apply_refund(
     let Some(tx) = updated else {
         return Ok(RefundApplied::NoTransaction);
     };
-    if !changed {
-        return Ok(RefundApplied::Before);
-    }
+    // Also when the refund was applied before: this may be the retry of a request that failed
+    // after that write, leaving rewards unsettled or the partner untold. Both steps are
+    // idempotent.
     settle_rewards(app, program, &tx).await?;
     if let Some(partner) = &tx.partner_key {
         emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
+    }
+    if !changed {
+        return Ok(RefundApplied::Before);
     }
     Ok(if tx.status == TransactionStatus::Refunded {
         RefundApplied::Fully
@@ -453,19 +456,25 @@ pub async fn settle_rewards(app: &App, program: &str, tx: &Transaction) -> Resul
     for mut reward in app.repo.rewards_of_transaction(program, &tx.key).await? {
         for attempt in 0..=UPDATE_ATTEMPTS {
             let status = reward.value.reward_status;
-            if matches!(status, RewardStatus::Declined | RewardStatus::Paid) {
-                if status == RewardStatus::Paid {
-                    tracing::warn!(program, reward = %reward.value.key, "refund of a paid reward");
-                }
+            if status == RewardStatus::Paid {
+                tracing::warn!(program, reward = %reward.value.key, "refund of a paid reward");
                 break;
             }
             let before = reward.value.clone();
-            if tx.status == TransactionStatus::Refunded {
+            if status == RewardStatus::Declined {
+                // Stays declined.
+            } else if tx.status == TransactionStatus::Refunded {
                 reward.value.reward_status = RewardStatus::Declined;
             } else {
                 reward.value.amount = reward_amount(&tx.amounts, reward.value.percent);
             }
             if reward.value == before {
+                // In line already, perhaps by an earlier try that failed before telling the
+                // partner: tell again. The event id is the same, so it is delivered once.
+                if reward.value.updated_at != reward.value.created_at {
+                    let partner = reward.value.partner_key.clone();
+                    emit(app, program, &partner, Event::RewardUpdated(&reward.value)).await?;
+                }
                 break;
             }
             reward.value.updated_at = now_millis();

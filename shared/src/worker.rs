@@ -89,7 +89,16 @@ async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError>
         return Ok(());
     };
     if transaction.status != TransactionStatus::Recorded {
-        return Ok(());
+        // Done before. This may be the retry of a run that failed after marking it, so finish
+        // what follows that mark; each step is idempotent.
+        if let Some(partner) = transaction
+            .partner_key
+            .as_deref()
+            .filter(|_| transaction.status == TransactionStatus::Commissioned)
+        {
+            emit(app, slug, partner, Event::TransactionCreated(&transaction)).await?;
+        }
+        return settle_rewards(app, slug, &transaction).await;
     }
     let attributed = attribute(app, slug, &transaction).await?;
     if let Some(customer) = &transaction.customer_key {

@@ -860,10 +860,16 @@ impl Queue for Flaky {
     }
 }
 
-#[tokio::test]
-async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
-    let flaky = Arc::new(OnceLock::<Arc<Flaky>>::new());
-    let hold = flaky.clone();
+impl Flaky {
+    fn refuse(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
+    }
+}
+
+/// An environment whose queue can be told to refuse delivery jobs.
+async fn flaky_env() -> (Env, Arc<Flaky>) {
+    let slot = Arc::new(OnceLock::<Arc<Flaky>>::new());
+    let hold = slot.clone();
     let env = Env::with_queue(move |inner| {
         let queue = Arc::new(Flaky {
             inner,
@@ -874,7 +880,13 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
         queue
     })
     .await;
-    let flaky = flaky.get().expect("the queue").clone();
+    let flaky = slot.get().expect("the queue").clone();
+    (env, flaky)
+}
+
+#[tokio::test]
+async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
+    let (env, flaky) = flaky_env().await;
     let key = partner_with_key(&env, "pat", Some("P-001")).await;
     let receiver = Receiver::start(&[500, 500]).await;
     let postback = register(&env, &key, &receiver.url, &["reward.created"]).await;
@@ -888,9 +900,9 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
 
     // Attempt 1 fails at the endpoint, and queueing attempt 2 fails too: the job reports failure.
     flaky.sent.lock().expect("lock").clear();
-    flaky.refusing.store(true, Ordering::SeqCst);
+    flaky.refuse(true);
     assert!(deliver::process(&env.app, "acme", &id, 0).await.is_err());
-    flaky.refusing.store(false, Ordering::SeqCst);
+    flaky.refuse(false);
     assert_eq!(delivery(&env, &id).await.attempts.len(), 1);
     assert!(flaky.sent.lock().expect("lock").is_empty());
 
@@ -922,10 +934,10 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
     failed.value.next_attempt_at = None;
     env.app.repo.update("acme", &failed).await.expect("write");
     let retry = format!("/v1/postbacks/{postback_id}/deliveries/{id}/retry");
-    flaky.refusing.store(true, Ordering::SeqCst);
+    flaky.refuse(true);
     let (status, _) = as_partner(&env, &key, "POST", &retry, None).await;
     assert_eq!(status, 503);
-    flaky.refusing.store(false, Ordering::SeqCst);
+    flaky.refuse(false);
     let (status, body) = as_partner(&env, &key, "POST", &retry, None).await;
     assert_eq!(status, 200, "{body}");
     deliver::process(&env.app, "acme", &id, 2)
@@ -934,4 +946,77 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
     let d = delivery(&env, &id).await;
     assert_eq!((d.status, d.attempts.len()), (DeliveryStatus::Succeeded, 3));
     assert_eq!(receiver.bodies().len(), 3);
+}
+
+/// Sets a reward back to pending, as a try that failed before settling it would have left it.
+async fn unsettle(env: &Env, transaction_key: &str) {
+    let mut rewards = env
+        .app
+        .repo
+        .rewards_of_transaction("acme", transaction_key)
+        .await
+        .expect("read");
+    let reward = rewards.first_mut().expect("a reward");
+    reward.value.reward_status = partnerhook::domain::RewardStatus::Pending;
+    env.app.repo.update("acme", reward).await.expect("write");
+}
+
+async fn reward_status(env: &Env) -> Value {
+    let (_, rewards) = env
+        .api("GET", "/v1/rewards?transaction_key=ext-tx-12345", None)
+        .await;
+    rewards["data"][0]["reward_status"].clone()
+}
+
+#[tokio::test]
+async fn a_refund_retried_after_a_failure_settles_and_tells_the_partner_once() {
+    let (env, flaky) = flaky_env().await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let events = ["reward.updated", "transaction.updated"];
+    register(&env, &key, &receiver.url, &events).await;
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+
+    // The refund is written, then telling the partner fails: the sender gets a 503.
+    flaky.refuse(true);
+    let (status, body) = env.post_signed(SEED_REFUND).await;
+    assert_eq!(status, 503, "{body}");
+    flaky.refuse(false);
+    assert_eq!(reward_status(&env).await, "declined");
+
+    // The sender retries, twice: the partner hears of each change once.
+    for _ in 0..2 {
+        let (status, body) = env.post_signed(SEED_REFUND).await;
+        assert_eq!(status, 200, "{body}");
+        env.run_postback_worker().await;
+    }
+    let mut heard: Vec<String> = receiver
+        .bodies()
+        .iter()
+        .map(|b| format!("{} {}", b["event"], b["data"]["reward_status"]))
+        .collect();
+    heard.sort();
+    assert_eq!(
+        heard,
+        [
+            "\"reward.updated\" \"declined\"",
+            "\"transaction.updated\" null"
+        ]
+    );
+
+    // A try that failed before settling left the reward pending: the retry declines it.
+    unsettle(&env, "ext-tx-12345").await;
+    env.post_signed(SEED_REFUND).await;
+    assert_eq!(reward_status(&env).await, "declined");
+    // So does the commission job when it comes back.
+    unsettle(&env, "ext-tx-12345").await;
+    let job = Job::Commission {
+        program: "acme".into(),
+        transaction_key: "ext-tx-12345".into(),
+    };
+    partnerhook::worker::process_job(&env.app, &job)
+        .await
+        .expect("the job");
+    assert_eq!(reward_status(&env).await, "declined");
 }
