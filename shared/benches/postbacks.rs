@@ -131,7 +131,7 @@ async fn throughput() {
     }
     let elapsed = started.elapsed();
     println!(
-        "\nlocal server: {DELIVERIES} signed deliveries to a loopback receiver in {elapsed:.2?}: {:.0} deliveries/s (emit, store, queue, sign, POST, record; one worker task)",
+        "\nlocal server: {DELIVERIES} signed deliveries to a loopback receiver in {elapsed:.2?}: {:.0} deliveries/s (emit, store, queue, sign, POST, record; the local worker, up to 32 jobs at once)",
         DELIVERIES as f64 / elapsed.as_secs_f64()
     );
     std::fs::remove_dir_all(&data).ok();

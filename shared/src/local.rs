@@ -1,5 +1,5 @@
 //! The local all-in-one server: every route of every function in one process, the embedded
-//! store under a data folder, and the commission worker fed by an in-process queue.
+//! store under a data folder, and the workers fed by an in-process queue.
 
 use crate::app::App;
 use crate::http::local_router;
@@ -15,6 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Semaphore;
+
+/// Jobs in progress at once; more wait for a slot.
+const WORKER_CONCURRENCY: usize = 32;
 
 /// Waits between attempts of a failing job; after the last one it is given up, as a
 /// dead-letter queue would keep it.
@@ -48,24 +52,38 @@ pub fn local_app(data: &Path) -> Result<(App, UnboundedReceiver<Job>), StoreErro
     ))
 }
 
-/// Runs jobs one after another, retrying failures like SQS redelivery would.
+/// Jobs run side by side, as Lambda runs the messages of its queues, so a slow endpoint or a
+/// failing job holds up nothing else.
 pub async fn run_worker(app: App, mut jobs: UnboundedReceiver<Job>) {
+    let slots = Arc::new(Semaphore::new(WORKER_CONCURRENCY));
     while let Some(job) = jobs.recv().await {
-        let mut delays = RETRY_DELAYS.iter();
-        loop {
-            match process_job(&app, &job).await {
-                Ok(()) => break,
-                Err(e) => match delays.next() {
-                    Some(delay) => {
-                        tracing::warn!(error = %e, ?job, "job failed; retrying");
-                        tokio::time::sleep(*delay).await;
-                    }
-                    None => {
-                        tracing::error!(error = %e, ?job, "job failed for good");
-                        break;
-                    }
-                },
-            }
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            run_job(&app, &job).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Runs one job, retrying failures like SQS redelivery would.
+async fn run_job(app: &App, job: &Job) {
+    let mut delays = RETRY_DELAYS.iter();
+    loop {
+        match process_job(app, job).await {
+            Ok(()) => return,
+            Err(e) => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(error = %e, ?job, "job failed; retrying");
+                    tokio::time::sleep(*delay).await;
+                }
+                None => {
+                    tracing::error!(error = %e, ?job, "job failed for good");
+                    return;
+                }
+            },
         }
     }
 }
