@@ -461,12 +461,12 @@ pub async fn settle_rewards(app: &App, program: &str, tx: &Transaction) -> Resul
                 break;
             }
             let before = reward.value.clone();
-            if status == RewardStatus::Declined {
-                // Stays declined.
-            } else if tx.status == TransactionStatus::Refunded {
-                reward.value.reward_status = RewardStatus::Declined;
-            } else {
-                reward.value.amount = reward_amount(&tx.amounts, reward.value.percent);
+            if status != RewardStatus::Declined {
+                if tx.status == TransactionStatus::Refunded {
+                    reward.value.reward_status = RewardStatus::Declined;
+                } else {
+                    reward.value.amount = reward_amount(&tx.amounts, reward.value.percent);
+                }
             }
             if reward.value == before {
                 // In line already, perhaps by an earlier try that failed before telling the

@@ -1,6 +1,7 @@
 //! The commission worker: attributes a recorded transaction to a partner, walks the referral
 //! chain, and writes the plan's rewards. Idempotent: rewards have deterministic keys and are
-//! written with a condition, and a transaction that is no longer `recorded` is left alone.
+//! written with a condition, and a transaction that is no longer `recorded` gets no new
+//! rewards (the job only finishes what a failed try may have left).
 
 use crate::app::App;
 use crate::customers;
