@@ -15,13 +15,9 @@ use crate::error::AppError;
 use crate::postback::{emit, Event};
 use crate::queue::Job;
 use crate::repo::Inserted;
-use crate::store::StoreError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-/// Optimistic updates are retried this often before the request gives up with a 503.
-const UPDATE_ATTEMPTS: usize = 8;
 
 /// A transaction as a sender reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -453,51 +449,35 @@ async fn apply_refund(
 /// refunded, rescaled to what is left otherwise. Paid rewards stay as they are; clawing them
 /// back is the commission engine's job.
 pub async fn settle_rewards(app: &App, program: &str, tx: &Transaction) -> Result<(), AppError> {
-    for mut reward in app.repo.rewards_of_transaction(program, &tx.key).await? {
-        for attempt in 0..=UPDATE_ATTEMPTS {
-            let status = reward.value.reward_status;
-            if status == RewardStatus::Paid {
-                tracing::warn!(program, reward = %reward.value.key, "refund of a paid reward");
-                break;
-            }
-            let before = reward.value.clone();
-            if status != RewardStatus::Declined {
-                if tx.status == TransactionStatus::Refunded {
-                    reward.value.reward_status = RewardStatus::Declined;
-                } else {
-                    reward.value.amount = reward_amount(&tx.amounts, reward.value.percent);
+    for reward in app.repo.rewards_of_transaction(program, &tx.key).await? {
+        let settled = app
+            .repo
+            .modify_from(program, reward, |r| -> Result<bool, AppError> {
+                let before = r.clone();
+                match r.reward_status {
+                    RewardStatus::Paid | RewardStatus::Declined => {}
+                    _ if tx.status == TransactionStatus::Refunded => {
+                        r.reward_status = RewardStatus::Declined;
+                    }
+                    _ => r.amount = reward_amount(&tx.amounts, r.percent),
                 }
-            }
-            if reward.value == before {
-                // In line already, perhaps by an earlier try that failed before telling the
-                // partner: tell again. The event id is the same, so it is delivered once.
-                if reward.value.updated_at != reward.value.created_at {
-                    let partner = reward.value.partner_key.clone();
-                    emit(app, program, &partner, Event::RewardUpdated(&reward.value)).await?;
+                let changed = *r != before;
+                if changed {
+                    r.updated_at = now_millis();
                 }
-                break;
-            }
-            reward.value.updated_at = now_millis();
-            match app.repo.update(program, &reward).await {
-                Ok(()) => {
-                    let partner = reward.value.partner_key.clone();
-                    emit(app, program, &partner, Event::RewardUpdated(&reward.value)).await?;
-                    break;
-                }
-                Err(StoreError::VersionConflict { .. }) if attempt < UPDATE_ATTEMPTS => {
-                    let level = reward.value.level;
-                    reward = app
-                        .repo
-                        .rewards_of_transaction(program, &tx.key)
-                        .await?
-                        .into_iter()
-                        .find(|r| r.value.level == level)
-                        .ok_or_else(|| {
-                            AppError::NotFound(format!("reward of {} vanished", tx.key))
-                        })?;
-                }
-                Err(e) => return Err(e.into()),
-            }
+                Ok(changed)
+            })
+            .await?;
+        let Some(reward) = settled else { continue };
+        if reward.reward_status == RewardStatus::Paid {
+            tracing::warn!(program, reward = %reward.key, "refund of a paid reward");
+            continue;
+        }
+        // Changed now, or by an earlier try that may have failed before telling the partner:
+        // the event id is the same either way, so it is delivered once.
+        if reward.updated_at != reward.created_at {
+            let partner = reward.partner_key.clone();
+            emit(app, program, &partner, Event::RewardUpdated(&reward)).await?;
         }
     }
     Ok(())

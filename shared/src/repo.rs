@@ -429,22 +429,37 @@ impl Repo {
         &self,
         program: &str,
         location: (String, String),
+        change: impl FnMut(&mut T) -> Result<bool, E>,
+    ) -> Result<Option<T>, E> {
+        match self.get_at::<T>(location).await? {
+            Some(current) => self.modify_from(program, current, change).await,
+            None => Ok(None),
+        }
+    }
+
+    /// [`Repo::modify`] starting from a record already read.
+    pub async fn modify_from<T: Entity, E: From<StoreError>>(
+        &self,
+        program: &str,
+        mut current: Versioned<T>,
         mut change: impl FnMut(&mut T) -> Result<bool, E>,
     ) -> Result<Option<T>, E> {
         for _ in 0..MODIFY_ATTEMPTS {
-            let Some(mut current) = self.get_at::<T>(location.clone()).await? else {
-                return Ok(None);
-            };
             if !change(&mut current.value)? {
                 return Ok(Some(current.value));
             }
             match self.update(program, &current).await {
                 Ok(()) => return Ok(Some(current.value)),
-                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::VersionConflict { .. }) => {
+                    match self.get_at(current.value.location(program)).await? {
+                        Some(latest) => current = latest,
+                        None => return Ok(None),
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        let (pk, sk) = location;
+        let (pk, sk) = current.value.location(program);
         Err(StoreError::VersionConflict { pk, sk }.into())
     }
 
