@@ -5,12 +5,14 @@
 
 use axum::routing::post;
 use criterion::{criterion_group, Criterion};
-use partnerhook::domain::{now_millis, Reward, RewardStatus};
-use partnerhook::local::{local_app, run_worker};
-use partnerhook::money::Currency;
-use partnerhook::postback::signing::{new_secret, sign};
-use partnerhook::postback::{emit, Event, Postback};
-use partnerhook::program;
+use partnerhook::domain::event::Event;
+use partnerhook::domain::money::Currency;
+use partnerhook::domain::postback::Postback;
+use partnerhook::domain::reward::{Reward, RewardStatus};
+use partnerhook::outbound::signing::{new_secret, sign};
+use partnerhook::runtime::local::{local_app, run_worker};
+use partnerhook::usecases::postbacks::emit::emit;
+use partnerhook::usecases::programs as program;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -81,7 +83,14 @@ async fn throughput() {
     program::create(&app.repo, "bench", None, "USD")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let now = now_millis();
+    let now = app.now();
+    let program = app
+        .repo
+        .get_program("bench")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the program was just created"))
+        .value;
     let postback = Postback {
         id: "pb_bench".into(),
         program: "bench".into(),
@@ -116,7 +125,7 @@ async fn throughput() {
             created_at: now,
             updated_at: now,
         };
-        emit(&app, "bench", "pat", Event::RewardCreated(&reward))
+        emit(&app, &program, "pat", Event::RewardCreated(&reward))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }

@@ -7,15 +7,16 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use criterion::{criterion_group, Criterion};
-use partnerhook::commission::CommissionPlan;
-use partnerhook::domain::{BasicCredential, Program, ProviderSecrets};
-use partnerhook::money::Currency;
-use partnerhook::providers::chargebee::Chargebee;
-use partnerhook::providers::chargify::Chargify;
-use partnerhook::providers::recurly::Recurly;
-use partnerhook::providers::stripe::Stripe;
-use partnerhook::providers::{custom, Provider};
-use partnerhook::signature::hmac_sha256;
+use partnerhook::crypto::signature::hmac_sha256;
+use partnerhook::domain::money::Currency;
+use partnerhook::domain::plan::CommissionPlan;
+use partnerhook::domain::program::{BasicCredential, Program, ProviderSecrets};
+use partnerhook::sources::custom;
+use partnerhook::sources::providers::chargebee::Chargebee;
+use partnerhook::sources::providers::chargify::Chargify;
+use partnerhook::sources::providers::event::Provider;
+use partnerhook::sources::providers::recurly::Recurly;
+use partnerhook::sources::providers::stripe::Stripe;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -118,9 +118,9 @@ async fn a_commission_message_delivered_twice_writes_one_reward() {
     assert_eq!(messages.len(), 1);
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     event.records = vec![messages[0].clone(), messages[0].clone()];
-    let response = partnerhook::worker::handle_sqs_batch(&env.app, event.clone()).await;
+    let response = partnerhook::runtime::workers::handle_sqs_batch(&env.app, event.clone()).await;
     assert!(response.batch_item_failures.is_empty());
-    let again = partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    let again = partnerhook::runtime::workers::handle_sqs_batch(&env.app, event).await;
     assert!(again.batch_item_failures.is_empty());
     assert_eq!(rewards(&env, "ext-tx-12345").await.len(), 1);
 }
@@ -133,7 +133,7 @@ async fn unreadable_queue_messages_are_dropped_not_retried() {
     message.message_id = Some("m1".into());
     message.body = Some("{\"type\":\"nonsense\"}".into());
     event.records = vec![message];
-    let response = partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    let response = partnerhook::runtime::workers::handle_sqs_batch(&env.app, event).await;
     assert!(response.batch_item_failures.is_empty());
 }
 
@@ -605,8 +605,10 @@ async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors() {
 
 #[tokio::test]
 async fn the_sweeper_queues_transactions_left_recorded() {
-    use partnerhook::domain::{now_millis, Amounts, Product, Transaction, TransactionStatus};
-    use partnerhook::money::Currency;
+    use partnerhook::domain::money::Currency;
+    use partnerhook::domain::time::{Clock, SystemClock};
+    use partnerhook::domain::transaction::{Amounts, Product, Transaction, TransactionStatus};
+    let now_millis = || SystemClock.now();
     let env = Env::new().await;
     partner(&env, "pat", Some("P-001"), None).await;
     // As if a crash had come between the transaction's write and its enqueue.
@@ -644,9 +646,10 @@ async fn the_sweeper_queues_transactions_left_recorded() {
         .insert("acme", &stranded("young", 1_000))
         .await
         .expect("insert");
-    let report = partnerhook::sweeper::sweep(&env.app, partnerhook::sweeper::GRACE_MS)
-        .await
-        .expect("sweep");
+    let report =
+        partnerhook::usecases::sweeper::sweep(&env.app, partnerhook::usecases::sweeper::GRACE_MS)
+            .await
+            .expect("sweep");
     assert_eq!(
         report.requeued, 1,
         "only the transaction past the grace period"

@@ -4,7 +4,7 @@
 
 use crate::support::{call, Env};
 use partnerhook::http::incoming_router;
-use partnerhook::program;
+use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
 
 const SEED_ORDER: &str = r#"{"event":"order_completed","customer":{"email":"buyer@partnero.com","name":"Jane Smith"},"order":{"id":"ORD-789","amount":149.99,"product":"pro_plan"},"referral_code":"PARTNER123"}"#;

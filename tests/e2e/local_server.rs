@@ -1,8 +1,8 @@
 //! The local server over real HTTP: the embedded store on disk, the in-process queue and worker.
 
 use crate::support::{seed_with, sign, SEED, SEED_REFUND};
-use partnerhook::local;
-use partnerhook::program;
+use partnerhook::runtime::local;
+use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -9,12 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
-use partnerhook::postback::deliver::{self, Deliverer};
-use partnerhook::postback::schedule::{self, decide, Decision, Response};
-use partnerhook::postback::signing;
-use partnerhook::postback::ssrf::EndpointPolicy;
-use partnerhook::postback::DeliveryStatus;
+use partnerhook::domain::postback::DeliveryStatus;
+use partnerhook::domain::postback::{Delivery, Postback};
+use partnerhook::domain::schedule::{self, decide, Decision, Response};
+use partnerhook::outbound::client::{Deliverer, MAX_RESPONSE_BYTES};
+use partnerhook::outbound::signing;
+use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::queue::{Job, Queue, QueueError};
+use partnerhook::usecases::postbacks::deliver;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -286,7 +288,7 @@ async fn redelivered_jobs_deliver_once() {
     // The commission job again: the reward event is not queued a second time.
     let job = json!({"type": "commission", "program": "acme", "transaction_key": "ext-tx-12345"});
     let job: partnerhook::queue::Job = serde_json::from_value(job).expect("job");
-    partnerhook::worker::process_job(&env.app, &job)
+    partnerhook::runtime::workers::process_job(&env.app, &job)
         .await
         .expect("replay");
     let messages = env.receive_postbacks().await;
@@ -294,9 +296,9 @@ async fn redelivered_jobs_deliver_once() {
     // The delivery message twice in one batch, then again: one request reaches the endpoint.
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     event.records = vec![messages[0].clone(), messages[0].clone()];
-    let first = partnerhook::worker::handle_sqs_batch(&env.app, event.clone()).await;
+    let first = partnerhook::runtime::workers::handle_sqs_batch(&env.app, event.clone()).await;
     assert!(first.batch_item_failures.is_empty());
-    partnerhook::worker::handle_sqs_batch(&env.app, event).await;
+    partnerhook::runtime::workers::handle_sqs_batch(&env.app, event).await;
     assert_eq!(receiver.bodies().len(), 1);
 }
 
@@ -681,7 +683,7 @@ async fn each_failing_endpoint_gets_the_retry_it_asks_for() {
         let url = format!("{base}{path}");
         let secrets = secrets.clone();
         let deliverer = &deliverer;
-        async move { deliverer.send(&url, &secrets, "msg_1", "{}").await }
+        async move { deliverer.send(0, &url, &secrets, "msg_1", "{}").await }
     };
     let secs = |s: u64| Decision::RetryIn(Duration::from_secs(s));
 
@@ -729,7 +731,7 @@ async fn each_failing_endpoint_gets_the_retry_it_asks_for() {
     assert_eq!(decide(1, &response, 0.0), Decision::Delivered);
     assert_eq!(
         attempt.response_body.map(|b| b.len()),
-        Some(deliver::MAX_RESPONSE_BYTES)
+        Some(MAX_RESPONSE_BYTES)
     );
 }
 
@@ -738,18 +740,20 @@ async fn make_due(env: &Env, delivery_id: &str) {
     let mut delivery = env
         .app
         .repo
-        .get_delivery("acme", delivery_id)
+        .get::<Delivery>("acme", delivery_id)
         .await
         .expect("read")
         .expect("the delivery");
-    delivery.value.next_attempt_at = Some(partnerhook::domain::now_millis());
+    delivery.value.next_attempt_at = Some(partnerhook::domain::time::Clock::now(
+        &partnerhook::domain::time::SystemClock,
+    ));
     env.app.repo.update("acme", &delivery).await.expect("write");
 }
 
-async fn delivery(env: &Env, id: &str) -> partnerhook::postback::Delivery {
+async fn delivery(env: &Env, id: &str) -> Delivery {
     env.app
         .repo
-        .get_delivery("acme", id)
+        .get::<Delivery>("acme", id)
         .await
         .expect("read")
         .expect("the delivery")
@@ -811,12 +815,14 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled() 
     let mut stored = env
         .app
         .repo
-        .get_postback("acme", &postback_id)
+        .get::<Postback>("acme", &postback_id)
         .await
         .expect("read")
         .expect("the postback");
     stored.value.failing_since = Some(
-        partnerhook::domain::now_millis() - partnerhook::postback::DISABLE_AFTER_FAILING_MS - 1,
+        partnerhook::domain::time::Clock::now(&partnerhook::domain::time::SystemClock)
+            - partnerhook::domain::postback::DISABLE_AFTER_FAILING_MS
+            - 1,
     );
     env.app.repo.update("acme", &stored).await.expect("write");
     let (status, _) = as_partner(
@@ -926,7 +932,7 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back() {
     let mut failed = env
         .app
         .repo
-        .get_delivery("acme", &id)
+        .get::<Delivery>("acme", &id)
         .await
         .expect("read")
         .expect("the delivery");
@@ -957,7 +963,7 @@ async fn unsettle(env: &Env, transaction_key: &str) {
         .await
         .expect("read");
     let reward = rewards.first_mut().expect("a reward");
-    reward.value.reward_status = partnerhook::domain::RewardStatus::Pending;
+    reward.value.reward_status = partnerhook::domain::reward::RewardStatus::Pending;
     env.app.repo.update("acme", reward).await.expect("write");
 }
 
@@ -1015,7 +1021,7 @@ async fn a_refund_retried_after_a_failure_settles_and_tells_the_partner_once() {
         program: "acme".into(),
         transaction_key: "ext-tx-12345".into(),
     };
-    partnerhook::worker::process_job(&env.app, &job)
+    partnerhook::runtime::workers::process_job(&env.app, &job)
         .await
         .expect("the job");
     assert_eq!(reward_status(&env).await, "declined");

@@ -6,7 +6,7 @@ use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use partnerhook::http::provider_router;
-use partnerhook::providers::{
+use partnerhook::sources::providers::{
     chargebee::Chargebee, chargify::Chargify, recurly::Recurly, stripe::Stripe,
 };
 use serde_json::{json, Value};

@@ -7,11 +7,11 @@ use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use partnerhook::app::App;
-use partnerhook::postback::ssrf::EndpointPolicy;
-use partnerhook::program::{self, CreatedProgram};
+use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::queue::sqs::SqsQueue;
 use partnerhook::queue::Queue;
 use partnerhook::store::dynamodb::DynamoStore;
+use partnerhook::usecases::programs::{self as program, CreatedProgram};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::Arc;
@@ -195,7 +195,7 @@ impl Env {
         let count = messages.len();
         let mut event = SqsEvent::default();
         event.records = messages.clone();
-        let response = partnerhook::worker::handle_sqs_batch(&self.app, event).await;
+        let response = partnerhook::runtime::workers::handle_sqs_batch(&self.app, event).await;
         for m in messages {
             let failed = response
                 .batch_item_failures

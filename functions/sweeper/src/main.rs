@@ -1,7 +1,8 @@
 //! sweeper: runs on a schedule and queues the commission of transactions left `recorded`.
 
 use lambda_http::{lambda_runtime, service_fn, LambdaEvent};
-use partnerhook::{runtime, sweeper};
+use partnerhook::runtime;
+use partnerhook::usecases::sweeper;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

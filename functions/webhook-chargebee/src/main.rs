@@ -1,8 +1,8 @@
 //! webhook-chargebee: `POST /webhooks/{program}/chargebee` behind API Gateway (HTTP API).
 
 use partnerhook::http::provider_router;
-use partnerhook::providers::chargebee::Chargebee;
 use partnerhook::runtime;
+use partnerhook::sources::providers::chargebee::Chargebee;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,8 +1,8 @@
 //! webhook-chargify: `POST /webhooks/{program}/chargify` behind API Gateway (HTTP API).
 
 use partnerhook::http::provider_router;
-use partnerhook::providers::chargify::Chargify;
 use partnerhook::runtime;
+use partnerhook::sources::providers::chargify::Chargify;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,8 +1,8 @@
 //! webhook-recurly: `POST /webhooks/{program}/recurly` behind API Gateway (HTTP API).
 
 use partnerhook::http::provider_router;
-use partnerhook::providers::recurly::Recurly;
 use partnerhook::runtime;
+use partnerhook::sources::providers::recurly::Recurly;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

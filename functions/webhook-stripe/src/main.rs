@@ -1,8 +1,8 @@
 //! webhook-stripe: `POST /webhooks/{program}/stripe` behind API Gateway (HTTP API).
 
 use partnerhook::http::provider_router;
-use partnerhook::providers::stripe::Stripe;
 use partnerhook::runtime;
+use partnerhook::sources::providers::stripe::Stripe;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

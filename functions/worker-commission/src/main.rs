@@ -1,6 +1,6 @@
 //! worker-commission: consumes the commission queue, reporting partial batch failures.
 
-use partnerhook::{runtime, worker};
+use partnerhook::runtime::{self, workers as worker};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

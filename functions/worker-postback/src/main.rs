@@ -1,7 +1,7 @@
 //! worker-postback: consumes the postback queue (one message per delivery attempt), reporting
 //! partial batch failures.
 
-use partnerhook::{runtime, worker};
+use partnerhook::runtime::{self, workers as worker};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

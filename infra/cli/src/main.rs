@@ -3,8 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use partnerhook::app::App;
-use partnerhook::postback::ssrf::EndpointPolicy;
-use partnerhook::{local, program, runtime};
+use partnerhook::outbound::ssrf::EndpointPolicy;
+use partnerhook::runtime::{self, local};
+use partnerhook::usecases::programs as program;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

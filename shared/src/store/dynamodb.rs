@@ -27,6 +27,34 @@ fn backend<E: std::fmt::Debug>(e: E) -> StoreError {
     StoreError::Backend(format!("{e:?}"))
 }
 
+/// Error codes that mean "try again": throttling and the service's own passing failures.
+const TRANSIENT_CODES: [&str; 6] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+];
+
+/// A failed call, told apart by whether a retry may succeed (throttled, timed out, the
+/// connection dropped) or not.
+fn failed<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: SdkError<E, R>,
+) -> StoreError {
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        _ => e.code().is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+    };
+    if transient {
+        StoreError::Unavailable(format!("{e:?}"))
+    } else {
+        backend(e)
+    }
+}
+
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_string())
 }
@@ -166,7 +194,7 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         out.item().map(from_item).transpose()
     }
 
@@ -193,9 +221,12 @@ impl Store for DynamoStore {
                     };
                     Ok(Insert::Exists(existing))
                 }
+                other if other.code().is_some_and(|c| TRANSIENT_CODES.contains(&c)) => {
+                    Err(StoreError::Unavailable(format!("{other:?}")))
+                }
                 other => Err(backend(other)),
             },
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(failed(e)),
         }
     }
 
@@ -222,7 +253,7 @@ impl Store for DynamoStore {
                 });
                 match taken {
                     Some(i) => Ok(Some(i)),
-                    None => Err(backend(e)),
+                    None => Err(failed(e)),
                 }
             }
         }
@@ -249,7 +280,7 @@ impl Store for DynamoStore {
                     sk: record.sk,
                 })
             }
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(failed(e)),
         }
     }
 
@@ -261,7 +292,7 @@ impl Store for DynamoStore {
             .key("sk", s(sk))
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         Ok(())
     }
 
@@ -288,7 +319,7 @@ impl Store for DynamoStore {
                 .key_condition_expression("gsi1pk = :pk")
                 .expression_attribute_values(":pk", s(pk)),
         };
-        let out = request.send().await.map_err(backend)?;
+        let out = request.send().await.map_err(failed)?;
         let mut records = out
             .items()
             .iter()

@@ -137,6 +137,9 @@ pub enum StoreError {
     VersionConflict { pk: String, sk: String },
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// Throttled, timed out or briefly down: the same call may succeed when tried again.
+    #[error("storage backend unavailable for now: {0}")]
+    Unavailable(String),
     #[error("stored record {pk}/{sk} is unreadable: {reason}")]
     Corrupt {
         pk: String,

@@ -1,0 +1,118 @@
+//! The events partners hear of, and their payloads as PartnerStack's postbacks shape them:
+//! `{"event": "reward.created", "data": {...}}` with amounts in cents and times in epoch
+//! milliseconds. Pure: the same event always has the same id and body.
+
+use crate::domain::customer::Customer;
+use crate::domain::money::Currency;
+use crate::domain::program::Program;
+use crate::domain::reward::{Reward, RewardStatus};
+use crate::domain::transaction::{Transaction, TransactionStatus};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+/// What happened, for whom: the payload is built only if someone subscribed.
+pub enum Event<'a> {
+    RewardCreated(&'a Reward),
+    RewardUpdated(&'a Reward),
+    TransactionCreated(&'a Transaction),
+    TransactionUpdated(&'a Transaction),
+    CustomerCreated(&'a Customer),
+    CustomerUpdated(&'a Customer),
+    CustomerDeleted(&'a Customer),
+}
+
+impl Event<'_> {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::RewardCreated(_) => "reward.created",
+            Self::RewardUpdated(_) => "reward.updated",
+            Self::TransactionCreated(_) => "transaction.created",
+            Self::TransactionUpdated(_) => "transaction.updated",
+            Self::CustomerCreated(_) => "customer.created",
+            Self::CustomerUpdated(_) => "customer.updated",
+            Self::CustomerDeleted(_) => "customer.deleted",
+        }
+    }
+
+    /// Same event, same id: a redelivered job cannot send it twice.
+    pub fn identity(&self) -> String {
+        match self {
+            Self::RewardCreated(r) => r.key.clone(),
+            Self::RewardUpdated(r) => format!("{}@{}", r.key, r.updated_at),
+            Self::TransactionCreated(t) => t.key.clone(),
+            Self::TransactionUpdated(t) => format!("{}@{}", t.key, t.updated_at),
+            // A customer may join, change in and leave a partnership more than once.
+            Self::CustomerCreated(c) | Self::CustomerUpdated(c) | Self::CustomerDeleted(c) => {
+                format!("{}@{}", c.key, c.last_change())
+            }
+        }
+    }
+
+    pub fn data(&self, program: &Program, partner_key: &str) -> Value {
+        let company = json!({ "key": program.slug, "name": program.name });
+        match self {
+            Self::RewardCreated(r) | Self::RewardUpdated(r) => {
+                let (payment_status, payment_date) = match r.reward_status {
+                    RewardStatus::Declined => (Value::Null, Value::Null),
+                    RewardStatus::Paid => (json!("withdrawn"), json!(r.updated_at)),
+                    _ => (json!("pending"), Value::Null),
+                };
+                json!({
+                    "key": r.key,
+                    "description": format!("{}% of transaction {} (level {})", r.percent, r.transaction_key, r.level),
+                    "amount": cents(r.currency, r.amount),
+                    "amount_usd": usd_cents(program, r.currency, r.amount),
+                    "currency": r.currency,
+                    "reward_status": r.reward_status,
+                    "payment_status": payment_status,
+                    "payment_date": payment_date,
+                    "source": "transaction",
+                    "partnership_key": partner_key,
+                    "created_at": r.created_at,
+                    "updated_at": r.updated_at,
+                    "company": company,
+                    "customer": { "key": r.customer_key, "sub_ids": [] },
+                    "transaction_key": r.transaction_key,
+                })
+            }
+            Self::TransactionCreated(t) | Self::TransactionUpdated(t) => json!({
+                "key": t.key,
+                "amount": cents(t.amounts.currency, t.amounts.gross),
+                "amount_usd": usd_cents(program, t.amounts.currency, t.amounts.gross),
+                "currency": t.amounts.currency,
+                "product_key": t.product.id,
+                "partnership_key": partner_key,
+                "archived": t.status == TransactionStatus::Refunded,
+                "created_at": t.created_at,
+                "updated_at": t.updated_at,
+                "company": company,
+                "customer": { "key": t.customer_key, "sub_ids": [] },
+            }),
+            Self::CustomerCreated(c) | Self::CustomerUpdated(c) | Self::CustomerDeleted(c) => {
+                json!({
+                    "key": c.key,
+                    "sub_ids": [],
+                    "has_paid": c.has_paid,
+                    "partnership_key": partner_key,
+                    "created_at": c.created_at,
+                    "updated_at": c.last_change(),
+                    "company": company,
+                })
+            }
+        }
+    }
+}
+
+fn cents(currency: Currency, amount: Decimal) -> Option<i64> {
+    currency.to_minor(amount).ok()
+}
+
+/// USD cents at the program's configured rate; null when no rate is set for the currency.
+fn usd_cents(program: &Program, currency: Currency, amount: Decimal) -> Option<i64> {
+    let usd = Currency::parse("USD").ok()?;
+    if currency == usd {
+        return cents(usd, amount);
+    }
+    let rate = program.usd_rates.get(currency.code())?;
+    cents(usd, usd.round(amount * rate))
+}

@@ -1,0 +1,23 @@
+//! The bottom layer: the records Partnerhook keeps and the values they are made of, with the
+//! pure rules that belong to them (money, the commission plan, refunds, field paths). Nothing
+//! here reads a store, a queue or the clock; files here import only each other and `crypto`.
+
+pub mod api_key;
+pub mod customer;
+pub mod error;
+pub mod event;
+pub mod hook;
+pub mod inbox;
+pub mod money;
+pub mod outcome;
+pub mod partner;
+pub mod plan;
+pub mod postback;
+pub mod program;
+pub mod refund;
+pub mod reward;
+pub mod schedule;
+pub mod settings;
+pub mod time;
+pub mod transaction;
+pub mod validate;

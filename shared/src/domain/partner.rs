@@ -1,0 +1,34 @@
+//! Partners: who earns the commissions.
+
+use crate::domain::time::Millis;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partner {
+    pub key: String,
+    /// The program's own identifier for the partner (the custom webhook's `partnerId`).
+    pub id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub referring_partner_key: Option<String>,
+    pub created_at: Millis,
+}
+
+/// A partner as an admin (`POST /v1/partners`) or an incoming webhook describes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerInput {
+    pub email: String,
+    pub name: String,
+    pub key: Option<String>,
+    pub id: Option<String>,
+    pub referring_partner_key: Option<String>,
+}
+
+/// How a partner is named from outside.
+#[derive(Debug, Clone, Copy)]
+pub enum PartnerRef<'a> {
+    Key(&'a str),
+    Id(&'a str),
+    Email(&'a str),
+}

@@ -1,0 +1,158 @@
+//! The commission plan: a pure function from (plan, transaction, partner chain) to rewards.
+
+use crate::domain::transaction::Amounts;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Most referral chains are short; the cap keeps a misconfigured plan from fanning out.
+pub const MAX_LEVELS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommissionPlan {
+    /// Percent of the commissionable amount per tier level: `levels[0]` for the partner the
+    /// transaction is attributed to, `levels[1]` for the partner who referred them, and so on.
+    pub levels: Vec<Decimal>,
+}
+
+impl Default for CommissionPlan {
+    fn default() -> Self {
+        Self {
+            levels: vec![Decimal::from(20)],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("a plan needs between 1 and {MAX_LEVELS} levels")]
+    LevelCount,
+    #[error("level {0} must be a percentage between 0 and 100")]
+    Percent(usize),
+}
+
+/// A reward the plan grants, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RewardDraft {
+    pub level: u8,
+    pub percent: Decimal,
+    pub partner_key: String,
+    pub amount: Decimal,
+}
+
+impl CommissionPlan {
+    pub fn validate(&self) -> Result<(), PlanError> {
+        if self.levels.is_empty() || self.levels.len() > MAX_LEVELS {
+            return Err(PlanError::LevelCount);
+        }
+        for (i, pct) in self.levels.iter().enumerate() {
+            if pct.is_sign_negative() || *pct > Decimal::from(100) {
+                return Err(PlanError::Percent(i + 1));
+            }
+        }
+        Ok(())
+    }
+
+    /// `chain[0]` is the attributed partner, `chain[1]` their referrer, and so on. Amounts are
+    /// rounded to the currency's minor unit; levels that round to zero grant nothing.
+    pub fn rewards(&self, amounts: &Amounts, chain: &[String]) -> Vec<RewardDraft> {
+        self.levels
+            .iter()
+            .zip(chain)
+            .enumerate()
+            .filter_map(|(i, (pct, partner))| {
+                let amount = reward_amount(amounts, *pct);
+                let level = u8::try_from(i + 1).ok()?;
+                (amount > Decimal::ZERO).then(|| RewardDraft {
+                    level,
+                    percent: *pct,
+                    partner_key: partner.clone(),
+                    amount,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `percent` of the commissionable amount, rounded to the currency's minor unit.
+pub fn reward_amount(amounts: &Amounts, percent: Decimal) -> Decimal {
+    amounts
+        .currency
+        .round(amounts.commissionable() * percent / Decimal::from(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Currency;
+    use std::str::FromStr;
+
+    fn amounts(currency: &str, gross: &str, net: Option<&str>) -> Amounts {
+        Amounts {
+            net: net.map(|n| Decimal::from_str(n).unwrap()),
+            ..Amounts::new(
+                Currency::parse(currency).unwrap(),
+                Decimal::from_str(gross).unwrap(),
+            )
+        }
+    }
+
+    fn chain(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn default_plan_pays_twenty_percent_of_net_rounded_to_cents() {
+        let drafts = CommissionPlan::default()
+            .rewards(&amounts("EUR", "199.00", Some("167.23")), &chain(&["p1"]));
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].amount.to_string(), "33.45");
+        assert_eq!(drafts[0].level, 1);
+        assert_eq!(drafts[0].partner_key, "p1");
+    }
+
+    #[test]
+    fn gross_is_used_without_net_and_zero_decimal_currencies_round_to_units() {
+        let drafts =
+            CommissionPlan::default().rewards(&amounts("JPY", "1234", None), &chain(&["p1"]));
+        assert_eq!(drafts[0].amount.to_string(), "247");
+    }
+
+    #[test]
+    fn multi_level_plans_walk_the_chain_as_far_as_both_reach() {
+        let plan = CommissionPlan {
+            levels: vec![Decimal::from(20), Decimal::from(5), Decimal::from(1)],
+        };
+        let drafts = plan.rewards(&amounts("USD", "100.00", None), &chain(&["a", "b"]));
+        let got: Vec<_> = drafts
+            .iter()
+            .map(|d| (d.level, d.partner_key.as_str(), d.amount.to_string()))
+            .collect();
+        assert_eq!(got, vec![(1, "a", "20.00".into()), (2, "b", "5.00".into())]);
+        assert!(plan
+            .rewards(&amounts("USD", "100.00", None), &[])
+            .is_empty());
+    }
+
+    #[test]
+    fn rewards_that_round_to_nothing_are_not_granted() {
+        let drafts =
+            CommissionPlan::default().rewards(&amounts("USD", "0.02", None), &chain(&["p1"]));
+        assert!(drafts.is_empty());
+    }
+
+    #[test]
+    fn plans_are_validated() {
+        assert!(CommissionPlan::default().validate().is_ok());
+        assert_eq!(
+            CommissionPlan { levels: vec![] }.validate(),
+            Err(PlanError::LevelCount)
+        );
+        assert_eq!(
+            CommissionPlan {
+                levels: vec![Decimal::from(10), Decimal::from(101)]
+            }
+            .validate(),
+            Err(PlanError::Percent(2))
+        );
+    }
+}

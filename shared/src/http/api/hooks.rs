@@ -1,0 +1,168 @@
+//! `/v1/incoming-webhooks`: create one, see its URLs and samples, save its mapping, rotate its
+//! token, delete it.
+
+use crate::app::App;
+use crate::domain::hook::{new_token, IncomingWebhook, Mapping};
+use crate::domain::validate;
+use crate::error::AppError;
+use crate::http::api::common::{listing, Paging};
+use crate::http::auth::Admin;
+use crate::http::extract::{BaseUrl, JsonBody, PathParam, QueryParams};
+use crate::repo::codec::Versioned;
+use crate::repo::keys;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/v1/incoming-webhooks", post(create_hook).get(list_hooks))
+        .route(
+            "/v1/incoming-webhooks/{id}",
+            get(get_hook).delete(delete_hook),
+        )
+        .route("/v1/incoming-webhooks/{id}/mapping", put(put_hook_mapping))
+        .route(
+            "/v1/incoming-webhooks/{id}/rotate-token",
+            post(rotate_hook_token),
+        )
+}
+
+/// How the API shows a webhook: absolute URLs from `base`, samples and their paths.
+fn view(hook: &IncomingWebhook, base: &str) -> Value {
+    serde_json::json!({
+        "id": hook.id,
+        "name": hook.name,
+        "test_url": format!("{base}/hooks/{}/{}/test", hook.id, hook.token),
+        "production_url": format!("{base}/hooks/{}/{}", hook.id, hook.token),
+        "mapping": hook.mapping,
+        "field_paths": hook.field_paths(),
+        "samples": hook.samples,
+        "created_at": hook.created_at,
+        "updated_at": hook.updated_at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewHook {
+    name: String,
+}
+
+async fn own_hook(
+    app: &App,
+    admin: &Admin,
+    id: &str,
+) -> Result<Versioned<IncomingWebhook>, AppError> {
+    app.repo
+        .get_hook(id)
+        .await?
+        .filter(|hook| hook.value.program == admin.program.slug)
+        .ok_or_else(|| AppError::NotFound(format!("no incoming webhook has the id {id:?}")))
+}
+
+/// Changes the program's own webhook, reading again after a concurrent write (a sample).
+async fn change_hook(
+    app: &App,
+    admin: &Admin,
+    id: &str,
+    change: impl FnMut(&mut IncomingWebhook) -> Result<bool, AppError>,
+) -> Result<IncomingWebhook, AppError> {
+    own_hook(app, admin, id).await?;
+    app.repo
+        .modify(&admin.program.slug, id, change)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no incoming webhook has the id {id:?}")))
+}
+
+async fn create_hook(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    JsonBody(body): JsonBody<NewHook>,
+) -> Result<Response, AppError> {
+    let name = validate::name("name", &body.name)?;
+    let hook = IncomingWebhook::new(&admin.program.slug, &name, app.now());
+    app.repo.insert(&admin.program.slug, &hook).await?;
+    Ok((StatusCode::CREATED, Json(view(&hook, &base))).into_response())
+}
+
+async fn list_hooks(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list::<IncomingWebhook>(
+            keys::hooks(&admin.program.slug),
+            paging.limit(),
+            paging.cursor(),
+            false,
+        )
+        .await?;
+    Ok(listing(page, |hook| view(hook, &base)))
+}
+
+async fn get_hook(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let hook = own_hook(&app, &admin, &id).await?;
+    Ok(Json(view(&hook.value, &base)))
+}
+
+/// Saves the mapping after checking it; warns about paths no sample contains.
+async fn put_hook_mapping(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+    JsonBody(mapping): JsonBody<Mapping>,
+) -> Result<Json<Value>, AppError> {
+    let mut warnings = Vec::new();
+    let hook = change_hook(&app, &admin, &id, |hook| {
+        warnings = mapping.validate(&hook.samples)?;
+        hook.mapping = Some(mapping.clone());
+        Ok(true)
+    })
+    .await?;
+    let mut view = view(&hook, &base);
+    view["warnings"] = json!(warnings);
+    Ok(Json(view))
+}
+
+/// A new token: the old test and production URLs stop working at once.
+async fn rotate_hook_token(
+    State(app): State<App>,
+    admin: Admin,
+    BaseUrl(base): BaseUrl,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<Value>, AppError> {
+    let token = new_token();
+    let hook = change_hook(&app, &admin, &id, |hook| {
+        hook.token = token.clone();
+        Ok(true)
+    })
+    .await?;
+    Ok(Json(view(&hook, &base)))
+}
+
+async fn delete_hook(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(id): PathParam<String>,
+) -> Result<StatusCode, AppError> {
+    own_hook(&app, &admin, &id).await?;
+    app.repo
+        .delete::<IncomingWebhook>(&admin.program.slug, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,13 @@
+//! The management API (`/v1/...`), one module per resource, each with its routes, request
+//! bodies and JSON views. Bodies deserialize straight into the use cases' inputs. Field names
+//! follow the seeds (`key`, `amount` in minor units, `reward_status`, `created_at` in epoch ms).
+
+pub mod common;
+pub mod customers;
+pub mod events;
+pub mod hooks;
+pub mod partners;
+pub mod postbacks;
+pub mod program;
+pub mod rewards;
+pub mod transactions;

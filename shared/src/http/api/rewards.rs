@@ -1,0 +1,76 @@
+//! `/v1/rewards`: a transaction's rewards, or a partner's.
+
+use crate::app::App;
+use crate::domain::reward::Reward;
+use crate::error::AppError;
+use crate::http::api::common::{listing, minor, Paging};
+use crate::http::auth::Admin;
+use crate::http::extract::QueryParams;
+use crate::repo::keys;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/v1/rewards", get(list_rewards))
+}
+
+pub fn reward_view(reward: &Reward) -> Value {
+    json!({
+        "key": reward.key,
+        "transaction_key": reward.transaction_key,
+        "customer_key": reward.customer_key,
+        "partner_key": reward.partner_key,
+        "level": reward.level,
+        "amount": minor(reward.currency, reward.amount),
+        "amount_decimal": reward.amount,
+        "currency": reward.currency,
+        "reward_status": reward.reward_status,
+        "created_at": reward.created_at,
+        "updated_at": reward.updated_at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct RewardFilter {
+    transaction_key: Option<String>,
+    partner_key: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list_rewards(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(filter): QueryParams<RewardFilter>,
+) -> Result<Json<Value>, AppError> {
+    let slug = admin.program.slug.as_str();
+    match (filter.transaction_key, filter.partner_key) {
+        (Some(tx), None) => {
+            let rewards = app.repo.rewards_of_transaction(slug, &tx).await?;
+            let data: Vec<Value> = rewards.iter().map(|r| reward_view(&r.value)).collect();
+            Ok(Json(json!({ "data": data, "next_cursor": null })))
+        }
+        (None, Some(partner)) => {
+            let paging = Paging {
+                limit: filter.limit,
+                cursor: filter.cursor,
+            };
+            let page = app
+                .repo
+                .list::<Reward>(
+                    keys::rewards_of_partner(slug, &partner),
+                    paging.limit(),
+                    paging.cursor(),
+                    false,
+                )
+                .await?;
+            Ok(listing(page, reward_view))
+        }
+        _ => Err(AppError::BadRequest(
+            "give exactly one of ?transaction_key= or ?partner_key=".into(),
+        )),
+    }
+}

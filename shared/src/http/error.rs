@@ -1,0 +1,90 @@
+//! The one place where errors become HTTP answers: `{"error": {"code", "message"}}` (and
+//! `field` for a refused field) with a fitting status. Transient failures are 503s, which
+//! senders retry.
+
+use crate::error::AppError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::MalformedJson(_) | Self::MalformedBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Unauthorized(_)
+            | Self::MissingCredentials(_)
+            | Self::StaleTimestamp
+            | Self::MissingSignature
+            | Self::InvalidSignature => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            // Transient: a sender that retries will succeed once the backend is back.
+            Self::Store(StoreError::VersionConflict { .. } | StoreError::Unavailable(_))
+            | Self::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::MissingCredentials(_) => "missing_credentials",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::MissingSignature => "missing_signature",
+            Self::InvalidSignature => "invalid_signature",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::UnknownProgram(_) => "unknown_program",
+            Self::Conflict(_) => "conflict",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::Store(StoreError::VersionConflict { .. }) => "busy",
+            Self::Store(StoreError::Unavailable(_)) => "storage_unavailable",
+            Self::Store(_) | Self::Internal(_) => "internal",
+            Self::Queue(_) => "queue_unavailable",
+        }
+    }
+
+    /// What the client is told; backend details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Store(StoreError::VersionConflict { .. }) => {
+                "the record changed concurrently; retry the request".into()
+            }
+            Self::Store(StoreError::Unavailable(_)) => {
+                "storage is busy or unavailable for now; retry the request".into()
+            }
+            Self::Store(_) => "internal storage error; retry later".into(),
+            Self::Internal(_) => "internal error; retry later".into(),
+            Self::Queue(_) => "could not queue background work; retry the request".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, code = self.code(), "request failed");
+        }
+        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
+        if let Self::InvalidField { field, .. } = &self {
+            body["error"]["field"] = json!(field);
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}

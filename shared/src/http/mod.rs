@@ -1,0 +1,88 @@
+//! The top layer: the routers each Lambda serves and the local server's union of them, the
+//! extractors, authentication, the ingest path of webhooks, and the one mapping of errors to
+//! answers. The same axum routers run under `lambda_http::run` and under a TCP listener.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod webhooks;
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::sources::custom::Custom;
+use crate::sources::providers::chargebee::Chargebee;
+use crate::sources::providers::chargify::Chargify;
+use crate::sources::providers::event::Provider;
+use crate::sources::providers::recurly::Recurly;
+use crate::sources::providers::stripe::Stripe;
+use crate::sources::providers::Payments;
+use crate::sources::step::Source;
+use axum::routing::post;
+use axum::Router;
+
+fn source_routes<S: Source>() -> Router<App> {
+    let path = format!("/webhooks/{{program}}/{}", S::NAME);
+    Router::new().route(&path, post(webhooks::source_webhook::<S>))
+}
+
+fn incoming_routes() -> Router<App> {
+    Router::new()
+        .route("/hooks/{id}/{token}", post(webhooks::incoming_production))
+        .route("/hooks/{id}/{token}/test", post(webhooks::incoming_test))
+}
+
+fn api_routes() -> Router<App> {
+    Router::new()
+        .merge(api::program::routes())
+        .merge(api::partners::routes())
+        .merge(api::customers::routes())
+        .merge(api::transactions::routes())
+        .merge(api::rewards::routes())
+        .merge(api::events::routes())
+        .merge(api::hooks::routes())
+        .merge(api::postbacks::routes())
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("no such route".into())
+}
+
+fn finish(router: Router<App>, app: App) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .with_state(app)
+}
+
+/// `POST /webhooks/{program}/custom`: the webhook-custom function.
+pub fn custom_webhook_router(app: App) -> Router {
+    finish(source_routes::<Custom>(), app)
+}
+
+/// `POST /webhooks/{program}/{provider}`: one payment provider's function.
+pub fn provider_router<P: Provider + 'static>(app: App) -> Router {
+    finish(source_routes::<Payments<P>>(), app)
+}
+
+/// `POST /hooks/{id}/{token}[/test]`: the webhook-incoming function.
+pub fn incoming_router(app: App) -> Router {
+    finish(incoming_routes(), app)
+}
+
+/// `/v1/...`: the api function.
+pub fn api_router(app: App) -> Router {
+    finish(api_routes(), app)
+}
+
+/// Every route of every function, for the local server.
+pub fn local_router(app: App) -> Router {
+    let routes = source_routes::<Custom>()
+        .merge(source_routes::<Payments<Stripe>>())
+        .merge(source_routes::<Payments<Chargebee>>())
+        .merge(source_routes::<Payments<Recurly>>())
+        .merge(source_routes::<Payments<Chargify>>())
+        .merge(incoming_routes())
+        .merge(api_routes());
+    finish(routes, app)
+}

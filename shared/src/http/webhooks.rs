@@ -1,0 +1,238 @@
+//! The ingest path every webhook function shares: find the program (or the incoming webhook),
+//! read the body under a cap, hand it to the source's verify-parse-apply step, keep an inbox
+//! entry with the verdict, log one line, answer.
+
+use crate::app::App;
+use crate::domain::hook::token_matches;
+use crate::domain::inbox::{expiry_for, keep_body, InboxEntry, Verdict};
+use crate::domain::program::Program;
+use crate::error::AppError;
+use crate::sources::incoming::actions::apply;
+use crate::sources::incoming::capture_sample;
+use crate::sources::step::{Accepted, Source};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::future::Future;
+use std::time::Instant;
+
+/// Webhook bodies above this size are refused with 413 (API Gateway allows 10 MB; no
+/// provider event comes near this).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// `POST /webhooks/{program}/{S::NAME}`: the ingest path of a signed source.
+pub async fn source_webhook<S: Source>(
+    State(app): State<App>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let source = S::NAME;
+    let (app, headers, slug) = (&app, &headers, slug.as_str());
+    let program = match app.repo.get_program(slug).await {
+        Ok(Some(program)) => program.value,
+        Ok(None) => {
+            // No program owns an inbox for this: the log is the record.
+            let error = AppError::UnknownProgram(slug.to_string());
+            log_line(slug, source, "rejected", error.code(), started);
+            return error.into_response();
+        }
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let program = &program;
+    receive(
+        app,
+        source,
+        program,
+        headers,
+        body,
+        started,
+        move |bytes| async move { S::step(app, program, headers, &bytes).await },
+    )
+    .await
+}
+
+/// `POST /hooks/{id}/{token}[/test]`: finds the webhook by id and token, then runs the shared
+/// ingest path with the test step (keep a sample) or the production step (apply the mapping).
+async fn incoming_webhook(
+    app: &App,
+    id: &str,
+    token: &str,
+    test: bool,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let source = if test { "incoming-test" } else { "incoming" };
+    let hook = match app.repo.get_hook(id).await {
+        Ok(Some(hook)) if token_matches(&hook.value, token) => hook.value,
+        // A wrong token answers like a missing webhook: the URL is the credential.
+        Ok(_) => {
+            tracing::info!(
+                hook = id,
+                source,
+                verdict = "rejected",
+                "incoming webhook not found"
+            );
+            return AppError::NotFound(
+                "no incoming webhook has this URL (was its token rotated?)".into(),
+            )
+            .into_response();
+        }
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let program = match app.repo.get_program(&hook.program).await {
+        Ok(Some(program)) => program.value,
+        Ok(None) => return AppError::UnknownProgram(hook.program).into_response(),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let (program, hook) = (&program, &hook);
+    receive(
+        app,
+        source,
+        program,
+        headers,
+        body,
+        started,
+        move |bytes| async move {
+            if test {
+                capture_sample(app, hook, headers, &bytes).await
+            } else {
+                apply(app, program, hook, headers, &bytes).await
+            }
+        },
+    )
+    .await
+}
+
+pub async fn incoming_production(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    incoming_webhook(&app, &id, &token, false, &headers, body).await
+}
+
+pub async fn incoming_test(
+    State(app): State<App>,
+    Path((id, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    incoming_webhook(&app, &id, &token, true, &headers, body).await
+}
+
+/// The part of the ingest path after the program is known: read the body under the cap, run
+/// the step, keep the inbox entry, log, answer.
+async fn receive<F, Fut>(
+    app: &App,
+    source: &str,
+    program: &Program,
+    headers: &HeaderMap,
+    body: Body,
+    started: Instant,
+    step: F,
+) -> Response
+where
+    F: FnOnce(Bytes) -> Fut,
+    Fut: Future<Output = Result<Accepted, AppError>>,
+{
+    let (bytes, result) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            let result = step(bytes.clone()).await;
+            (bytes, result)
+        }
+        Err(_) => (
+            Bytes::new(),
+            Err(AppError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            }),
+        ),
+    };
+
+    let received_at = app.now();
+    let (kept, body_encoding, body_truncated) = keep_body(&bytes);
+    let mut entry = InboxEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: source.to_string(),
+        received_at,
+        verdict: Verdict::Rejected,
+        outcome: String::new(),
+        http_status: 200,
+        reason: None,
+        transaction_key: None,
+        content_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body: kept,
+        body_encoding,
+        body_truncated,
+        expires_at: expiry_for(received_at),
+    };
+    match &result {
+        Ok(accepted) => {
+            entry.verdict = Verdict::of(accepted.outcome);
+            entry.outcome = accepted.outcome.as_str().to_string();
+            entry.transaction_key = accepted.transaction_key.clone();
+            entry.reason = accepted.reason.clone();
+        }
+        Err(error) => {
+            entry.outcome = error.code().to_string();
+            entry.http_status = error.status().as_u16();
+            entry.reason = Some(error.public_message());
+        }
+    }
+    // The inbox is diagnostic: failing to keep it must not turn an applied webhook into an error.
+    if let Err(e) = app.repo.insert(&program.slug, &entry).await {
+        tracing::error!(program = %program.slug, error = %e, "could not keep the inbox entry");
+    }
+    log_line(
+        &program.slug,
+        source,
+        entry.verdict.as_str(),
+        &entry.outcome,
+        started,
+    );
+
+    match result {
+        Ok(accepted) => {
+            let mut answer = json!({
+                "status": accepted.outcome.as_str(),
+                "transaction_key": accepted.transaction_key,
+                "reason": accepted.reason,
+                "event_id": entry.id,
+            });
+            if let (Some(answer), Some(serde_json::Value::Object(details))) =
+                (answer.as_object_mut(), accepted.details)
+            {
+                answer.extend(details);
+            }
+            (StatusCode::OK, axum::Json(answer)).into_response()
+        }
+        Err(error) => {
+            let mut response = error.into_response();
+            if let Ok(value) = entry.id.parse() {
+                response
+                    .headers_mut()
+                    .insert("x-partnerhook-event-id", value);
+            }
+            response
+        }
+    }
+}
+
+fn log_line(program: &str, source: &str, verdict: &str, outcome: &str, started: Instant) {
+    tracing::info!(
+        program,
+        source,
+        verdict,
+        outcome,
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "webhook"
+    );
+}

@@ -1,0 +1,255 @@
+//! How records are stored: where each entity lives in the table (its keys, its index entry, its
+//! expiry), how it is stamped when it changes, and the JSON encoding of its document.
+
+use crate::domain::customer::Customer;
+use crate::domain::hook::IncomingWebhook;
+use crate::domain::inbox::InboxEntry;
+use crate::domain::partner::Partner;
+use crate::domain::postback::{Delivery, Postback};
+use crate::domain::program::Program;
+use crate::domain::reward::Reward;
+use crate::domain::time::Millis;
+use crate::domain::transaction::Transaction;
+use crate::repo::keys;
+use crate::store::{IndexKey, Record, StoreError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A record's value with the version it was read at, for an optimistic update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// Where an entity lives in the table.
+pub trait Entity: Serialize + DeserializeOwned {
+    fn location(&self, program: &str) -> (String, String);
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        None
+    }
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+    /// Notes a change made at `now` (`updated_at`), for entities that keep one.
+    fn touch(&mut self, _now: Millis) {}
+}
+
+/// An entity found by one id within its program, so it can be read and deleted by id.
+pub trait Keyed: Entity {
+    fn location_of(program: &str, id: &str) -> (String, String);
+}
+
+/// Sort keys of listings: creation time first, fixed width so text order is time order.
+fn by_time(created_at: Millis, key: &str) -> String {
+    format!("{created_at:015}#{key}")
+}
+
+fn indexed(pk: String, sk: String) -> Option<IndexKey> {
+    Some(IndexKey { pk, sk })
+}
+
+impl Entity for Program {
+    fn location(&self, _program: &str) -> (String, String) {
+        keys::program(&self.slug)
+    }
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        indexed(keys::PROGRAMS.into(), self.slug.clone())
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Program {
+    fn location_of(_program: &str, slug: &str) -> (String, String) {
+        keys::program(slug)
+    }
+}
+
+impl Entity for Partner {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::partner(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(keys::partners(program), by_time(self.created_at, &self.key))
+    }
+}
+
+impl Keyed for Partner {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::partner(program, key)
+    }
+}
+
+impl Entity for Customer {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::customer(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::customers(program),
+            by_time(self.created_at, &self.key),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Customer {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::customer(program, key)
+    }
+}
+
+impl Entity for Transaction {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::transaction(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::transactions_with_status(program, self.status.as_str()),
+            by_time(self.created_at, &self.key),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Transaction {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::transaction(program, key)
+    }
+}
+
+impl Entity for Reward {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::reward(program, &self.transaction_key, self.level)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::rewards_of_partner(program, &self.partner_key),
+            by_time(self.created_at, &self.key),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Entity for Postback {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::postback(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::postbacks_of_partner(program, &self.partner_key),
+            by_time(self.created_at, &self.id),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Postback {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::postback(program, id)
+    }
+}
+
+impl Entity for Delivery {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::delivery(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::deliveries_of_postback(program, &self.postback_id),
+            by_time(self.created_at, &self.id),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Delivery {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::delivery(program, id)
+    }
+}
+
+impl Entity for IncomingWebhook {
+    // Found by id alone from its URL; the record says which program owns it.
+    fn location(&self, _program: &str) -> (String, String) {
+        keys::hook(&self.id)
+    }
+    fn index(&self, _program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::hooks(&self.program),
+            by_time(self.created_at, &self.id),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for IncomingWebhook {
+    fn location_of(_program: &str, id: &str) -> (String, String) {
+        keys::hook(id)
+    }
+}
+
+impl Entity for InboxEntry {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::event(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        // Event ids are UUIDv7, so they sort by time.
+        indexed(keys::events(program), self.id.clone())
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+impl Keyed for InboxEntry {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::event(program, id)
+    }
+}
+
+fn corrupt(record: &Record, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt {
+        pk: record.pk.clone(),
+        sk: record.sk.clone(),
+        reason: e.to_string(),
+    }
+}
+
+pub fn decode<T: DeserializeOwned>(record: Record) -> Result<Versioned<T>, StoreError> {
+    let value = serde_json::from_value(record.data.clone()).map_err(|e| corrupt(&record, e))?;
+    Ok(Versioned {
+        value,
+        version: record.version,
+    })
+}
+
+/// A value as the record at `(pk, sk)`, without an index entry.
+pub fn encode_at<T: Serialize>(
+    value: &T,
+    (pk, sk): (String, String),
+) -> Result<Record, StoreError> {
+    let data = serde_json::to_value(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(Record::new(pk, sk, data))
+}
+
+pub fn encode<T: Entity>(program: &str, entity: &T) -> Result<Record, StoreError> {
+    let mut record = encode_at(entity, entity.location(program))?;
+    record.index = entity.index(program);
+    record.expires_at = entity.expires_at();
+    Ok(record)
+}

@@ -1,0 +1,130 @@
+//! The key layout of the one table. Partition keys are entity-scoped (`{program}#TX#{key}`), so
+//! no program becomes one hot partition; listings go through the `gsi1` index. A transaction's
+//! partition also holds its rewards (`RW#{level}`) and a refund that arrived before it
+//! (`REFUND#...`). docs/ARCHITECTURE.md has the table of listings.
+
+use crate::domain::customer::EmailKind;
+
+pub fn program(slug: &str) -> (String, String) {
+    (format!("PROGRAM#{slug}"), "PROGRAM".into())
+}
+pub fn api_key(hash: &str) -> (String, String) {
+    (format!("APIKEY#{hash}"), "APIKEY".into())
+}
+pub fn partner(program: &str, key: &str) -> (String, String) {
+    (format!("{program}#PARTNER#{key}"), "PARTNER".into())
+}
+pub fn partner_id(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#PARTNERID#{id}"), "PARTNERID".into())
+}
+/// The first partner or customer (`kind`) with an email address, for lookups by email.
+pub fn email(program: &str, kind: EmailKind, email: &str) -> (String, String) {
+    (
+        format!("{program}#{}EMAIL#{}", kind.as_str(), email.to_lowercase()),
+        "EMAIL".into(),
+    )
+}
+pub fn customer(program: &str, key: &str) -> (String, String) {
+    (format!("{program}#CUSTOMER#{key}"), "CUSTOMER".into())
+}
+pub const CUSTOMER_TX_PREFIX: &str = "TX#";
+/// A customer's transaction, listed in the customer's partition, by time.
+pub fn customer_transaction(
+    program: &str,
+    customer_key: &str,
+    created_at: i64,
+    key: &str,
+) -> (String, String) {
+    (
+        customer(program, customer_key).0,
+        format!("{CUSTOMER_TX_PREFIX}{created_at:015}#{key}"),
+    )
+}
+pub const CUSTOMER_REFUND_PREFIX: &str = "REFUND#";
+/// A refund that names only its customer (Recurly), kept until a payment it fits arrives.
+pub fn customer_refund(
+    program: &str,
+    customer_key: &str,
+    source: &str,
+    id: &str,
+) -> (String, String) {
+    (
+        customer(program, customer_key).0,
+        format!("{CUSTOMER_REFUND_PREFIX}{source}#{id}"),
+    )
+}
+pub fn transaction_partition(program: &str, key: &str) -> String {
+    format!("{program}#TX#{key}")
+}
+pub fn transaction(program: &str, key: &str) -> (String, String) {
+    (transaction_partition(program, key), "TX".into())
+}
+pub const PENDING_REFUND_PREFIX: &str = "REFUND#";
+pub fn pending_refund(program: &str, key: &str, id: &str) -> (String, String) {
+    (
+        transaction_partition(program, key),
+        format!("{PENDING_REFUND_PREFIX}{id}"),
+    )
+}
+/// A provider's customer id, pointing at the Partnerhook customer it belongs to.
+pub fn provider_customer(program: &str, provider: &str, id: &str) -> (String, String) {
+    (
+        format!("{program}#PCUSTOMER#{provider}#{id}"),
+        "PCUSTOMER".into(),
+    )
+}
+/// Payments waiting for their customer, grouped by what will identify it.
+pub fn parked_partition(program: &str, waiting_for: &str) -> String {
+    format!("{program}#PARKED#{waiting_for}")
+}
+/// A provider event already handled, for dedupe on the provider's event id.
+pub fn provider_event(program: &str, provider: &str, id: &str) -> (String, String) {
+    (format!("{program}#PEVENT#{provider}#{id}"), "PEVENT".into())
+}
+pub const REWARD_PREFIX: &str = "RW#";
+pub fn reward(program: &str, transaction_key: &str, level: u8) -> (String, String) {
+    (
+        transaction_partition(program, transaction_key),
+        format!("{REWARD_PREFIX}{level:02}"),
+    )
+}
+pub fn postback(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#POSTBACK#{id}"), "POSTBACK".into())
+}
+pub fn postbacks_of_partner(program: &str, partner: &str) -> String {
+    format!("{program}#PARTNER#{partner}#POSTBACKS")
+}
+pub fn delivery(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#DELIVERY#{id}"), "DELIVERY".into())
+}
+pub fn deliveries_of_postback(program: &str, postback: &str) -> String {
+    format!("{program}#POSTBACK#{postback}#DELIVERIES")
+}
+pub fn hook(id: &str) -> (String, String) {
+    (format!("HOOK#{id}"), "HOOK".into())
+}
+pub fn hooks(program: &str) -> String {
+    format!("{program}#HOOKS")
+}
+pub fn event(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#EVENT#{id}"), "EVENT".into())
+}
+
+// Index partitions of the listings.
+/// Every program, for the sweeper; one partition, but programs are few.
+pub const PROGRAMS: &str = "PROGRAMS";
+pub fn partners(program: &str) -> String {
+    format!("{program}#PARTNERS")
+}
+pub fn customers(program: &str) -> String {
+    format!("{program}#CUSTOMERS")
+}
+pub fn transactions_with_status(program: &str, status: &str) -> String {
+    format!("{program}#TXSTATUS#{status}")
+}
+pub fn rewards_of_partner(program: &str, partner: &str) -> String {
+    format!("{program}#PARTNER#{partner}#RW")
+}
+pub fn events(program: &str) -> String {
+    format!("{program}#EVENTS")
+}

@@ -1,0 +1,15 @@
+//! Typed access to the records behind the storage port: the key layout of the one table
+//! ([`keys`]), how entities are encoded and located ([`codec`]), the generic reads and writes
+//! ([`core`]), and per aggregate the accesses that are more than a read by key.
+
+pub mod codec;
+pub mod core;
+pub mod customers;
+pub mod emails;
+pub mod hooks;
+pub mod keys;
+pub mod partners;
+pub mod postbacks;
+pub mod programs;
+pub mod provider_events;
+pub mod transactions;

@@ -1,0 +1,180 @@
+//! What a payment provider's webhook asks for ([`ProviderEvent`]), the [`Provider`] trait each
+//! provider implements, and the checks their parsers share.
+
+use crate::domain::customer::CustomerRef;
+use crate::domain::money::{Currency, MoneyError};
+use crate::domain::program::{Program, ProviderSecrets};
+use crate::domain::refund::RefundSpec;
+use crate::domain::transaction::NewTransaction;
+use crate::domain::validate;
+use crate::error::AppError;
+use axum::http::HeaderMap;
+use rust_decimal::Decimal;
+
+/// What a provider's webhook asks Partnerhook to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderEvent {
+    Payment {
+        event_id: Option<String>,
+        customer: CustomerRef,
+        payment: Box<NewTransaction>,
+    },
+    Refund {
+        event_id: Option<String>,
+        transaction_key: String,
+        refund: RefundSpec,
+    },
+    /// A refund that names its customer and amount but not the payment (Recurly XML).
+    CustomerRefund {
+        event_id: Option<String>,
+        customer_key: String,
+        refund_id: String,
+        amount: Decimal,
+    },
+    /// The provider's customer carries a Partnerhook customer key.
+    CustomerLink {
+        event_id: Option<String>,
+        provider_customer_id: String,
+        customer_key: String,
+    },
+    /// Understood, but nothing to act on; answered 2xx so the provider stops retrying.
+    Ignored { reason: String },
+}
+
+impl ProviderEvent {
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            Self::Payment { event_id, .. }
+            | Self::Refund { event_id, .. }
+            | Self::CustomerRefund { event_id, .. }
+            | Self::CustomerLink { event_id, .. } => event_id.as_deref(),
+            Self::Ignored { .. } => None,
+        }
+    }
+
+    pub fn transaction_key(&self) -> Option<String> {
+        match self {
+            Self::Payment { payment, .. } => Some(payment.key.clone()),
+            Self::Refund {
+                transaction_key, ..
+            } => Some(transaction_key.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn ignored(reason: impl Into<String>) -> Self {
+        Self::Ignored {
+            reason: reason.into(),
+        }
+    }
+
+    /// An event type the provider sends that Partnerhook has no use for.
+    pub fn not_acted_on(kind: &str) -> Self {
+        Self::ignored(format!("Partnerhook does not act on {kind} events"))
+    }
+
+    /// A provider customer event: a link when it carries a customer key, else ignored.
+    /// `fields` names the id and key paths for errors.
+    pub fn customer_link(
+        event_id: Option<String>,
+        (id_field, provider_customer_id): (&str, &str),
+        (key_field, customer_key): (&str, Option<String>),
+    ) -> Result<Self, AppError> {
+        match customer_key {
+            Some(customer_key) => Ok(Self::CustomerLink {
+                event_id,
+                provider_customer_id: key(id_field, provider_customer_id)?,
+                customer_key: key(key_field, &customer_key)?,
+            }),
+            None => Ok(Self::ignored(format!(
+                "the customer has no {key_field} to link it by"
+            ))),
+        }
+    }
+}
+
+pub trait Provider {
+    /// The path segment and the transactions' `source`: `stripe`, `chargebee`, ...
+    const NAME: &'static str;
+
+    /// Checks the request against the program's credentials; `now` is epoch seconds.
+    fn authenticate(
+        headers: &HeaderMap,
+        body: &[u8],
+        secrets: &ProviderSecrets,
+        now: i64,
+    ) -> Result<(), AppError>;
+
+    /// Turns an authentic body into an event; 400/415/422 for what cannot be read.
+    fn parse(
+        headers: &HeaderMap,
+        body: &[u8],
+        program: &Program,
+    ) -> Result<ProviderEvent, AppError>;
+}
+
+/// An integer amount in minor units as an exact decimal (`4900` USD → 49.00, `5000` JPY → 5000).
+pub fn minor_amount(field: &str, minor: i64, currency: Currency) -> Result<Decimal, AppError> {
+    if minor < 0 {
+        return Err(AppError::invalid(
+            field,
+            MoneyError::Negative(minor.to_string()).to_string(),
+        ));
+    }
+    Ok(currency.from_minor(minor))
+}
+
+pub fn currency(field: &str, code: &str) -> Result<Currency, AppError> {
+    Currency::parse(code).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+/// A provider id used as a key, checked like every key.
+pub fn key(field: &str, value: &str) -> Result<String, AppError> {
+    Ok(validate::key(field, value)?)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::domain::money::Currency;
+    use crate::domain::plan::CommissionPlan;
+    use crate::domain::program::{BasicCredential, Program, ProviderSecrets};
+    use axum::http::{HeaderMap, HeaderName, HeaderValue};
+
+    pub fn program() -> Program {
+        Program {
+            slug: "acme".into(),
+            name: "Acme".into(),
+            currency: Currency::parse("USD").unwrap(),
+            plan: CommissionPlan::default(),
+            custom_webhook_secrets: vec!["s1".into()],
+            providers: ProviderSecrets {
+                stripe_signing_secrets: vec!["whsec_test".into()],
+                chargebee_credentials: vec![BasicCredential {
+                    username: "cb".into(),
+                    password: "cb-pass".into(),
+                }],
+                recurly_credentials: vec![BasicCredential {
+                    username: "rc".into(),
+                    password: "rc-pass".into(),
+                }],
+                recurly_signing_keys: vec!["recurly-key".into()],
+                chargify_site_shared_keys: vec!["site-key".into()],
+            },
+            usd_rates: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,129 @@
+//! The commission job: attributes a recorded transaction to a partner, walks the referral
+//! chain, and writes the plan's rewards. Idempotent: rewards have deterministic keys and are
+//! written with a condition, and a transaction that is no longer `recorded` gets no new
+//! rewards (the job only finishes what a failed try may have left).
+
+use crate::app::App;
+use crate::domain::event::Event;
+use crate::domain::reward::{Reward, RewardStatus};
+use crate::domain::transaction::{Transaction, TransactionStatus};
+use crate::error::AppError;
+use crate::usecases::commission::attribution::{attribute, referral_chain};
+use crate::usecases::customers::manage::paid;
+use crate::usecases::ledger::refunds::settle_rewards;
+use crate::usecases::postbacks::emit::emit;
+
+/// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
+pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
+    let Some(program) = app.repo.get_program(program).await?.map(|v| v.value) else {
+        tracing::warn!(
+            program,
+            transaction = key,
+            "commission job for an unknown program"
+        );
+        return Ok(());
+    };
+    let slug = program.slug.as_str();
+    let Some(transaction) = app.repo.find::<Transaction>(slug, key).await? else {
+        tracing::warn!(
+            program = slug,
+            transaction = key,
+            "commission job for an unknown transaction"
+        );
+        return Ok(());
+    };
+    if transaction.status != TransactionStatus::Recorded {
+        // Done before. This may be the retry of a run that failed after marking it, so finish
+        // what follows that mark; each step is idempotent.
+        if let Some(partner) = transaction
+            .partner_key
+            .as_deref()
+            .filter(|_| transaction.status == TransactionStatus::Commissioned)
+        {
+            emit(
+                app,
+                &program,
+                partner,
+                Event::TransactionCreated(&transaction),
+            )
+            .await?;
+        }
+        return settle_rewards(app, &program, &transaction).await;
+    }
+    let attributed = attribute(app, slug, &transaction).await?;
+    if let Some(customer) = &transaction.customer_key {
+        let partner = attributed.as_ref().ok().map(|p| p.key.as_str());
+        paid(app, &program, customer, partner).await?;
+    }
+    let partner = match attributed {
+        Ok(partner) => partner,
+        Err(reason) => {
+            app.repo
+                .modify::<Transaction, AppError>(slug, key, |tx| {
+                    if tx.status != TransactionStatus::Recorded {
+                        return Ok(false);
+                    }
+                    tx.status = TransactionStatus::Unassigned;
+                    tx.unassigned_reason = Some(reason);
+                    Ok(true)
+                })
+                .await?;
+            return Ok(());
+        }
+    };
+    let chain = referral_chain(app, slug, partner, program.plan.levels.len()).await?;
+    let now = app.now();
+    for draft in program.plan.rewards(&transaction.amounts, &chain) {
+        let reward = Reward {
+            key: Reward::key_for(key, draft.level),
+            transaction_key: key.to_string(),
+            customer_key: transaction.customer_key.clone(),
+            partner_key: draft.partner_key,
+            level: draft.level,
+            percent: draft.percent,
+            amount: draft.amount,
+            currency: transaction.amounts.currency,
+            reward_status: RewardStatus::Pending,
+            created_at: now,
+            updated_at: now,
+        };
+        // A redelivered job finds its rewards already written; its events are deduped by id.
+        app.repo.insert(slug, &reward).await?;
+        emit(
+            app,
+            &program,
+            &reward.partner_key,
+            Event::RewardCreated(&reward),
+        )
+        .await?;
+    }
+    let partner_key = chain.first().cloned();
+    let after = app
+        .repo
+        .modify::<Transaction, AppError>(slug, key, |tx| {
+            if tx.status != TransactionStatus::Recorded {
+                return Ok(false);
+            }
+            tx.status = TransactionStatus::Commissioned;
+            tx.partner_key = partner_key.clone();
+            tx.unassigned_reason = None;
+            Ok(true)
+        })
+        .await?;
+    // A refund that landed while the rewards were written must still reach them.
+    if let Some(after) = after {
+        if let Some(partner) = after
+            .partner_key
+            .as_deref()
+            .filter(|_| after.status == TransactionStatus::Commissioned)
+        {
+            emit(app, &program, partner, Event::TransactionCreated(&after)).await?;
+        }
+        if after.status == TransactionStatus::Refunded
+            || after.amounts.refunded != transaction.amounts.refunded
+        {
+            settle_rewards(app, &program, &after).await?;
+        }
+    }
+    Ok(())
+}

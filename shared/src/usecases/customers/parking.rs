@@ -1,0 +1,131 @@
+//! Identifying the customer of a payment-provider payment, and keeping payments whose customer
+//! is not known yet until it is.
+//!
+//! A payment names its customer by a Partnerhook customer key (Chargebee `meta_data`, Recurly
+//! `account_code`, Chargify `reference`) and/or by the provider's own customer id (Stripe
+//! `cus_...`), which a customer event links to a key first. A payment that cannot be placed is
+//! parked under what will identify it (`key#{key}` or `{provider}#{id}`) and recorded when that
+//! customer is created or linked.
+
+use crate::app::App;
+use crate::domain::customer::{Customer, CustomerRef, NewCustomer};
+use crate::domain::outcome::Outcome;
+use crate::domain::program::Program;
+use crate::domain::transaction::{NewTransaction, ParkedPayment};
+use crate::error::AppError;
+use crate::usecases::customers::changes::edit;
+use crate::usecases::ledger::transactions::record_transaction;
+
+enum Placement {
+    Recorded(Outcome),
+    Parked { waiting_for: String },
+}
+
+fn key_slot(key: &str) -> String {
+    format!("key#{key}")
+}
+
+fn provider_slot(provider: &str, id: &str) -> String {
+    format!("{provider}#{id}")
+}
+
+/// Records a provider payment for its customer, or parks it until the customer is known.
+pub async fn record_payment(
+    app: &App,
+    program: &Program,
+    provider: &str,
+    customer: &CustomerRef,
+    payment: NewTransaction,
+) -> Result<Outcome, AppError> {
+    let parked = ParkedPayment {
+        provider: provider.to_string(),
+        customer: customer.clone(),
+        transaction: payment,
+        received_at: app.now(),
+    };
+    match place(app, program, parked).await? {
+        Placement::Recorded(outcome) => Ok(outcome),
+        Placement::Parked { .. } => Ok(Outcome::CustomerUnknown),
+    }
+}
+
+async fn place(app: &App, program: &Program, parked: ParkedPayment) -> Result<Placement, AppError> {
+    let slug = program.slug.as_str();
+    let mut key = parked.customer.key.clone();
+    if key.is_none() {
+        if let Some(id) = &parked.customer.provider_id {
+            key = app
+                .repo
+                .provider_customer(slug, &parked.provider, id)
+                .await?;
+        }
+    }
+    let waiting_for = match &key {
+        Some(key) if app.repo.find::<Customer>(slug, key).await?.is_some() => {
+            let mut payment = parked.transaction;
+            payment.customer = Some(NewCustomer {
+                key: key.clone(),
+                email: None,
+                name: None,
+            });
+            return Ok(Placement::Recorded(
+                record_transaction(app, program, payment).await?,
+            ));
+        }
+        Some(key) => key_slot(key),
+        None => match &parked.customer.provider_id {
+            Some(id) => provider_slot(&parked.provider, id),
+            None => {
+                return Err(AppError::invalid(
+                    "customer",
+                    "the payment names no customer Partnerhook could ever identify",
+                ))
+            }
+        },
+    };
+    app.repo.park_payment(slug, &waiting_for, &parked).await?;
+    Ok(Placement::Parked { waiting_for })
+}
+
+/// A customer was created: the payments waiting for its key are recorded now.
+pub async fn created(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
+    release(app, program, key_slot(key)).await
+}
+
+/// Links a provider's customer id to a customer key (Stripe `metadata.customer_key`), and
+/// places the payments that were waiting for that id.
+pub async fn link(
+    app: &App,
+    program: &Program,
+    provider: &str,
+    provider_id: &str,
+    customer_key: &str,
+) -> Result<Outcome, AppError> {
+    let slug = program.slug.as_str();
+    app.repo
+        .link_provider_customer(slug, provider, provider_id, customer_key)
+        .await?;
+    // Payments go by the link record above; the customer notes the id for people to see.
+    edit(app, program, customer_key, |c| {
+        c.provider_ids
+            .insert(provider.to_string(), provider_id.to_string());
+    })
+    .await?;
+    release(app, program, provider_slot(provider, provider_id)).await?;
+    Ok(Outcome::CustomerLinked)
+}
+
+async fn release(app: &App, program: &Program, slot: String) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    for parked in app.repo.parked_payments(slug, &slot).await? {
+        let key = parked.transaction.key.clone();
+        let still_here = match place(app, program, parked).await? {
+            Placement::Recorded(_) => false,
+            Placement::Parked { waiting_for } => waiting_for == slot,
+        };
+        if !still_here {
+            app.repo.unpark_payment(slug, &slot, &key).await?;
+        }
+    }
+    Ok(())
+}

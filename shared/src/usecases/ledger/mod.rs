@@ -1,0 +1,6 @@
+//! The ledger: transactions recorded exactly once, refunds applied once each (before or after
+//! their transaction), and the rewards they settle.
+
+pub mod customer_refunds;
+pub mod refunds;
+pub mod transactions;

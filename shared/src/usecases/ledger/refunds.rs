@@ -1,0 +1,127 @@
+//! Refunds: applied to their transaction once each (see `RefundSpec`), kept when they arrive
+//! before it, and followed by the rewards they change.
+
+use crate::app::App;
+use crate::domain::event::Event;
+use crate::domain::outcome::Outcome;
+use crate::domain::plan::reward_amount;
+use crate::domain::program::Program;
+use crate::domain::refund::RefundSpec;
+use crate::domain::reward::RewardStatus;
+use crate::domain::transaction::{Transaction, TransactionStatus};
+use crate::error::AppError;
+use crate::usecases::postbacks::emit::emit;
+
+pub async fn record_refund(
+    app: &App,
+    program: &Program,
+    key: &str,
+    refund: RefundSpec,
+) -> Result<Outcome, AppError> {
+    match apply_refund(app, program, key, &refund).await? {
+        RefundApplied::NoTransaction => {}
+        applied => return Ok(applied.outcome()),
+    }
+    let first = app
+        .repo
+        .insert_pending_refund(&program.slug, key, &refund.pending_id(), &refund)
+        .await?;
+    // The transaction may have landed between the first look and the refund's write.
+    match apply_refund(app, program, key, &refund).await? {
+        RefundApplied::NoTransaction if first => Ok(Outcome::RefundPending),
+        RefundApplied::NoTransaction => Ok(Outcome::Skipped),
+        applied => Ok(applied.outcome()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundApplied {
+    Fully,
+    Partly,
+    Before,
+    NoTransaction,
+}
+
+impl RefundApplied {
+    fn outcome(self) -> Outcome {
+        match self {
+            Self::Fully => Outcome::Refunded,
+            Self::Partly => Outcome::PartiallyRefunded,
+            Self::Before | Self::NoTransaction => Outcome::AlreadyRefunded,
+        }
+    }
+}
+
+pub async fn apply_refund(
+    app: &App,
+    program: &Program,
+    key: &str,
+    refund: &RefundSpec,
+) -> Result<RefundApplied, AppError> {
+    let mut changed = false;
+    let now = app.now();
+    let updated = app
+        .repo
+        .modify::<Transaction, AppError>(&program.slug, key, |tx| {
+            changed = tx.status != TransactionStatus::Refunded && refund.apply(tx, now);
+            Ok(changed)
+        })
+        .await?;
+    let Some(tx) = updated else {
+        return Ok(RefundApplied::NoTransaction);
+    };
+    // Also when the refund was applied before: this may be the retry of a request that failed
+    // after that write, leaving rewards unsettled or the partner untold. Both steps are
+    // idempotent.
+    settle_rewards(app, program, &tx).await?;
+    if let Some(partner) = &tx.partner_key {
+        emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
+    }
+    if !changed {
+        return Ok(RefundApplied::Before);
+    }
+    Ok(if tx.status == TransactionStatus::Refunded {
+        RefundApplied::Fully
+    } else {
+        RefundApplied::Partly
+    })
+}
+
+/// Brings a transaction's unpaid rewards in line with its refunds: declined when it is fully
+/// refunded, rescaled to what is left otherwise. Paid rewards stay as they are; clawing them
+/// back is the commission engine's job.
+pub async fn settle_rewards(
+    app: &App,
+    program: &Program,
+    tx: &Transaction,
+) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    for reward in app.repo.rewards_of_transaction(slug, &tx.key).await? {
+        let settled = app
+            .repo
+            .modify_from(slug, reward, |r| -> Result<bool, AppError> {
+                let before = r.clone();
+                match r.reward_status {
+                    RewardStatus::Paid | RewardStatus::Declined => {}
+                    _ if tx.status == TransactionStatus::Refunded => {
+                        r.reward_status = RewardStatus::Declined;
+                    }
+                    _ => r.amount = reward_amount(&tx.amounts, r.percent),
+                }
+                Ok(*r != before)
+            })
+            .await?;
+        let Some(reward) = settled else { continue };
+        if reward.reward_status == RewardStatus::Paid {
+            tracing::warn!(program = slug, reward = %reward.key, "refund of a paid reward");
+            continue;
+        }
+        // Changed now, or by an earlier try that may have failed before telling the partner:
+        // the event id is the same either way, so it is delivered once.
+        if reward.updated_at != reward.created_at {
+            let partner = reward.partner_key.clone();
+            emit(app, program, &partner, Event::RewardUpdated(&reward)).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The use cases: what Partnerhook does with a request or a job, over the repository and the
+//! queue. Lower groups first: postbacks are emitted by all, the ledger records money, customers
+//! build on the ledger, commissions on both; sales and the sweeper sit on top.
+
+pub mod commission;
+pub mod customers;
+pub mod ledger;
+pub mod partners;
+pub mod postbacks;
+pub mod programs;
+pub mod sales;
+pub mod sweeper;

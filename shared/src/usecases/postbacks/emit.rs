@@ -1,0 +1,80 @@
+//! Emitting an event to a partner's postbacks: one delivery per subscribed, active postback,
+//! written with a condition under an id derived from the event, and queued. Emitting the same
+//! event again writes and queues nothing new.
+
+use crate::app::App;
+use crate::domain::event::Event;
+use crate::domain::postback::{Delivery, DeliveryStatus, Postback};
+use crate::domain::program::Program;
+use crate::error::AppError;
+use crate::queue::Job;
+use crate::repo::core::Inserted;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+fn digest(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())[..24].to_string()
+}
+
+/// Creates one delivery per subscribed, active postback of the partner and queues it.
+pub async fn emit(
+    app: &App,
+    program: &Program,
+    partner_key: &str,
+    event: Event<'_>,
+) -> Result<(), AppError> {
+    let postbacks = app
+        .repo
+        .postbacks_of_partner(&program.slug, partner_key)
+        .await?;
+    let kind = event.kind();
+    let subscribed: Vec<&Postback> = postbacks
+        .iter()
+        .filter(|p| p.disabled.is_none() && p.events.iter().any(|e| e == kind))
+        .collect();
+    if subscribed.is_empty() {
+        return Ok(());
+    }
+    let body = json!({ "event": kind, "data": event.data(program, partner_key) }).to_string();
+    let message_id = format!("msg_{}", digest(&[&program.slug, kind, &event.identity()]));
+    let now = app.now();
+    for postback in subscribed {
+        let delivery = Delivery {
+            id: format!("dlv_{}", digest(&[&message_id, &postback.id])),
+            program: program.slug.clone(),
+            postback_id: postback.id.clone(),
+            message_id: message_id.clone(),
+            event: kind.to_string(),
+            body: body.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: Vec::new(),
+            next_attempt_at: Some(now),
+            manual: false,
+            claimed: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let first_attempt_pending = match app.repo.insert(&program.slug, &delivery).await? {
+            Inserted::Created => true,
+            // Emitted before: queue it again only if it never got its first attempt.
+            Inserted::Exists(existing) => {
+                existing.value.status == DeliveryStatus::Pending
+                    && existing.value.attempts.is_empty()
+            }
+        };
+        if first_attempt_pending {
+            let job = Job::Deliver {
+                program: program.slug.clone(),
+                delivery_id: delivery.id.clone(),
+                attempt: 0,
+            };
+            app.queue.send(&job).await?;
+        }
+    }
+    Ok(())
+}
