@@ -139,6 +139,7 @@ impl Repo {
             limit,
             newest_first,
             cursor: cursor.and_then(Cursor::decode),
+            consistent: false,
         };
         let query = Query::Index { pk: index_pk };
         let Page { records, next } = self.store.query(&query, &options).await?;
@@ -161,6 +162,7 @@ impl Repo {
                 limit: 100,
                 newest_first: false,
                 cursor,
+                consistent: false,
             };
             let page = self.store.query(&query, &options).await?;
             for record in page.records {

@@ -58,6 +58,7 @@ impl Repo {
             limit,
             newest_first: true,
             cursor: None,
+            consistent: false,
         };
         let page = self.store.query(&query, &options).await?;
         page.records

@@ -2,13 +2,15 @@
 //!
 //! Every record has a partition key `pk` and sort key `sk`, an optional secondary index key
 //! (`index`) for listings, a version for optimistic updates, an optional expiry, and a JSON
-//! document. Two adapters implement it: [`dynamodb::DynamoStore`] and the embedded
-//! [`embedded::EmbeddedStore`] (SQLite); [`conformance`] holds the suite both must pass.
+//! document. Three adapters implement it: [`dynamodb::DynamoStore`], the embedded
+//! [`embedded::EmbeddedStore`] (SQLite) and [`memory::MemoryStore`]; [`conformance`] holds the
+//! suite all must pass.
 
 pub mod conformance;
 pub mod dynamodb;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod memory;
 
 use async_trait::async_trait;
 use base64::Engine;
@@ -79,6 +81,10 @@ pub struct QueryOptions {
     pub limit: usize,
     pub newest_first: bool,
     pub cursor: Option<Cursor>,
+    /// Partition queries only: see every write that finished before the query began. Index
+    /// queries are always eventually consistent (DynamoDB's global indexes cannot be read
+    /// consistently), so no decision may be taken from one.
+    pub consistent: bool,
 }
 
 impl Default for QueryOptions {
@@ -87,6 +93,7 @@ impl Default for QueryOptions {
             limit: 100,
             newest_first: false,
             cursor: None,
+            consistent: false,
         }
     }
 }

@@ -1,0 +1,114 @@
+//! The reference model: what the ledger must hold once a history has quiesced, written apart
+//! from the production code from the rules as the seeds and docs state them. A sale is one
+//! transaction; its refunded amount is the sum of distinct refunds (Stripe's largest total, the
+//! whole for a full refund), capped at the gross; each level of the referral chain earns the
+//! plan's percentage of the net amount less the refunded share, rounded half away from zero to
+//! the currency's minor unit; a fully refunded sale's rewards are declined (or never written).
+
+use crate::scenario::{Channel, Refund, Sale, Scenario};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+pub fn exponent(currency: &str) -> u32 {
+    match currency {
+        "JPY" => 0,
+        "KWD" => 3,
+        _ => 2,
+    }
+}
+
+/// Minor units as an amount of the currency.
+pub fn major(minor: i64, currency: &str) -> Decimal {
+    Decimal::new(minor, exponent(currency))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedReward {
+    pub level: u8,
+    pub partner: String,
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    pub refunded: Decimal,
+    pub fully_refunded: bool,
+    pub partner: String,
+    /// The rewards of a sale not fully refunded, all pending.
+    pub rewards: Vec<ExpectedReward>,
+}
+
+pub fn refunded_minor(sale: &Sale) -> i64 {
+    let total: i64 = sale
+        .refunds
+        .iter()
+        .map(|r| match r {
+            Refund::Full => sale.gross,
+            Refund::Total(_) => 0,
+            Refund::Part { minor, .. } => *minor,
+        })
+        .sum();
+    let largest_total = sale
+        .refunds
+        .iter()
+        .filter_map(|r| match r {
+            Refund::Total(t) => Some(*t),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    total.max(largest_total).min(sale.gross)
+}
+
+/// The partner a sale is credited to, and their referrers, as far as the plan reaches.
+fn chain(scenario: &Scenario, sale: &Sale) -> Vec<String> {
+    let mut at = Some(match sale.channel {
+        Channel::Custom { partner } => partner,
+        Channel::Stripe { customer } | Channel::Chargebee { customer } => {
+            scenario.customers[customer].partner
+        }
+    });
+    let mut chain = Vec::new();
+    while let Some(i) = at {
+        if chain.len() == scenario.levels.len() {
+            break;
+        }
+        chain.push(scenario.partners[i].key.clone());
+        at = scenario.partners[i].referrer;
+    }
+    chain
+}
+
+pub fn expected(scenario: &Scenario, sale: &Sale) -> Expected {
+    let refunded = refunded_minor(sale);
+    let fully_refunded = refunded >= sale.gross;
+    let net = major(sale.net.unwrap_or(sale.gross), sale.currency);
+    let gross = major(sale.gross, sale.currency);
+    // The same order of operations as the ledger, so no rounding of a 28th digit differs.
+    let commissionable = if refunded == 0 {
+        net
+    } else {
+        net * (gross - major(refunded, sale.currency)) / gross
+    };
+    let chain = chain(scenario, sale);
+    let rewards = chain
+        .iter()
+        .zip(&scenario.levels)
+        .enumerate()
+        .map(|(i, (partner, percent))| ExpectedReward {
+            level: u8::try_from(i + 1).unwrap_or(u8::MAX),
+            partner: partner.clone(),
+            amount: (commissionable * Decimal::from(*percent) / Decimal::from(100))
+                .round_dp_with_strategy(
+                    exponent(sale.currency),
+                    RoundingStrategy::MidpointAwayFromZero,
+                ),
+        })
+        .filter(|r| r.amount > Decimal::ZERO)
+        .collect();
+    Expected {
+        refunded: major(refunded, sale.currency),
+        fully_refunded,
+        partner: chain.first().cloned().unwrap_or_default(),
+        rewards,
+    }
+}
