@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             Ok::<_, lambda_http::Error>(serde_json::json!({
                 "programs": report.programs,
                 "requeued": report.requeued,
+                "released": report.released,
             }))
         }
     });

@@ -242,6 +242,9 @@ pub struct ParkedPayment {
     pub customer: CustomerRef,
     pub transaction: NewTransaction,
     pub received_at: Millis,
+    /// The slot it waits in: `key#{customer key}` or `{provider}#{provider customer id}`.
+    #[serde(default)]
+    pub waiting_for: String,
 }
 
 #[cfg(test)]

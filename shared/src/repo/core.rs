@@ -162,7 +162,8 @@ impl Repo {
                 limit: 100,
                 newest_first: false,
                 cursor,
-                consistent: false,
+                // Partition reads feed decisions; index reads cannot be consistent.
+                consistent: matches!(query, Query::Partition { .. }),
             };
             let page = self.store.query(&query, &options).await?;
             for record in page.records {

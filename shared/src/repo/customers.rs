@@ -58,7 +58,7 @@ impl Repo {
             limit,
             newest_first: true,
             cursor: None,
-            consistent: false,
+            consistent: true,
         };
         let page = self.store.query(&query, &options).await?;
         page.records
@@ -146,17 +146,23 @@ impl Repo {
         }
     }
 
+    /// Keeps a payment in the slot it waits in (`payment.waiting_for`), listed in the
+    /// program's parked payments for the sweeper and the API.
     pub async fn park_payment(
         &self,
         program: &str,
-        waiting_for: &str,
         payment: &ParkedPayment,
     ) -> Result<(), StoreError> {
         let location = (
-            keys::parked_partition(program, waiting_for),
+            keys::parked_partition(program, &payment.waiting_for),
             payment.transaction.key.clone(),
         );
-        self.store.insert(encode_at(payment, location)?).await?;
+        let listed = format!(
+            "{:015}#{}#{}",
+            payment.received_at, payment.waiting_for, payment.transaction.key
+        );
+        let record = encode_at(payment, location)?.indexed(keys::parked(program), listed);
+        self.store.insert(record).await?;
         Ok(())
     }
 

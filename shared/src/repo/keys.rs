@@ -77,6 +77,10 @@ pub fn provider_customer(program: &str, provider: &str, id: &str) -> (String, St
 pub fn parked_partition(program: &str, waiting_for: &str) -> String {
     format!("{program}#PARKED#{waiting_for}")
 }
+/// Every parked payment of a program, oldest first (index partition).
+pub fn parked(program: &str) -> String {
+    format!("{program}#PARKED")
+}
 /// A provider event already handled, for dedupe on the provider's event id.
 pub fn provider_event(program: &str, provider: &str, id: &str) -> (String, String) {
     (format!("{program}#PEVENT#{provider}#{id}"), "PEVENT".into())

@@ -46,6 +46,7 @@ impl Repo {
         };
         let options = QueryOptions {
             limit: MAX_LEVELS,
+            consistent: true,
             ..Default::default()
         };
         let page = self.store.query(&query, &options).await?;

@@ -171,6 +171,38 @@ impl DynamoStore {
         }
     }
 
+    /// The Query request for a query of the port, as it goes on the wire.
+    fn query_request(
+        &self,
+        query: &Query,
+        options: &QueryOptions,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let limit = i32::try_from(options.limit + 1).unwrap_or(i32::MAX);
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .limit(limit)
+            .scan_index_forward(!options.newest_first)
+            // Global secondary indexes cannot be read consistently; partitions can.
+            .consistent_read(options.consistent && matches!(query, Query::Partition { .. }))
+            .set_exclusive_start_key(options.cursor.as_ref().map(cursor_key));
+        match query {
+            // DynamoDB refuses an empty string in a key condition: no prefix, whole partition.
+            Query::Partition { pk, sk_prefix } if sk_prefix.is_empty() => request
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk)),
+            Query::Partition { pk, sk_prefix } => request
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(sk_prefix)),
+            Query::Index { pk } => request
+                .index_name(INDEX_NAME)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(pk)),
+        }
+    }
+
     fn put_new(&self, record: &Record) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -297,28 +329,7 @@ impl Store for DynamoStore {
     }
 
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
-        let limit = i32::try_from(options.limit + 1).unwrap_or(i32::MAX);
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .limit(limit)
-            .scan_index_forward(!options.newest_first)
-            .set_exclusive_start_key(options.cursor.as_ref().map(cursor_key));
-        request = match query {
-            // DynamoDB refuses an empty string in a key condition: no prefix, whole partition.
-            Query::Partition { pk, sk_prefix } if sk_prefix.is_empty() => request
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk)),
-            Query::Partition { pk, sk_prefix } => request
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(sk_prefix)),
-            Query::Index { pk } => request
-                .index_name(INDEX_NAME)
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(pk)),
-        };
+        let request = self.query_request(query, options);
         let out = request.send().await.map_err(failed)?;
         let mut records = out
             .items()
@@ -333,5 +344,39 @@ impl Store for DynamoStore {
             None
         };
         Ok(Page { records, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> DynamoStore {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build();
+        DynamoStore::new(Client::from_conf(config), "t".into())
+    }
+
+    #[test]
+    fn partition_queries_ask_for_consistency_and_index_queries_cannot() {
+        let consistent = QueryOptions {
+            consistent: true,
+            ..Default::default()
+        };
+        let partition = Query::Partition {
+            pk: "p".into(),
+            sk_prefix: "RW#".into(),
+        };
+        let sent = store().query_request(&partition, &consistent);
+        assert_eq!(sent.as_input().get_consistent_read(), &Some(true));
+        let lazy = store().query_request(&partition, &QueryOptions::default());
+        assert_eq!(lazy.as_input().get_consistent_read(), &Some(false));
+        let index = store().query_request(&Query::Index { pk: "i".into() }, &consistent);
+        assert_eq!(index.as_input().get_consistent_read(), &Some(false));
+        assert_eq!(
+            index.as_input().get_index_name().as_deref(),
+            Some(INDEX_NAME)
+        );
     }
 }

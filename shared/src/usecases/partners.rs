@@ -55,6 +55,10 @@ pub async fn create(
                 ..partner
             } == existing;
             if same {
+                // The first try may have failed before claiming the address.
+                app.repo
+                    .claim_email(slug, EmailKind::Partner, &existing.email, &existing.key)
+                    .await?;
                 Ok((existing, false))
             } else {
                 Err(AppError::Conflict(format!(

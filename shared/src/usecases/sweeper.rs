@@ -1,5 +1,6 @@
-//! The sweeper: a scheduled pass that queues the commission of every transaction still
-//! `recorded` some minutes after it arrived. A crash between a transaction's write and its
+//! The sweeper: a scheduled pass that records parked payments whose customer is known by now,
+//! and queues the commission of every transaction still `recorded` some minutes after it
+//! arrived. A crash between a transaction's write and its
 //! enqueue is healed by the sender's retry when there is one; this heals it when there is not.
 
 use crate::app::App;
@@ -7,6 +8,7 @@ use crate::domain::time::Millis;
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::repo::keys;
+use crate::usecases::customers::parking::retry_parked;
 use crate::usecases::ledger::transactions::enqueue_commission;
 
 /// Transactions younger than this are left to the normal path.
@@ -16,6 +18,8 @@ pub const GRACE_MS: Millis = 5 * 60 * 1000;
 pub struct SweepReport {
     pub programs: usize,
     pub requeued: usize,
+    /// Parked payments recorded because their customer is known by now.
+    pub released: usize,
 }
 
 /// Queues the commission of every transaction recorded before `now - grace` and not done yet.
@@ -24,6 +28,9 @@ pub async fn sweep(app: &App, grace: Millis) -> Result<SweepReport, AppError> {
     let mut report = SweepReport::default();
     for program in app.repo.program_slugs().await? {
         report.programs += 1;
+        if let Some(found) = app.repo.get_program(&program).await? {
+            report.released += retry_parked(app, &found.value).await?;
+        }
         let mut cursor = None;
         loop {
             let recorded =
@@ -51,6 +58,7 @@ pub async fn sweep(app: &App, grace: Millis) -> Result<SweepReport, AppError> {
     tracing::info!(
         programs = report.programs,
         requeued = report.requeued,
+        released = report.released,
         "sweep"
     );
     Ok(report)

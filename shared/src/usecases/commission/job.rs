@@ -10,7 +10,7 @@ use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::usecases::commission::attribution::{attribute, referral_chain};
 use crate::usecases::customers::manage::paid;
-use crate::usecases::ledger::refunds::settle_rewards;
+use crate::usecases::ledger::refunds::{apply_refund, settle_rewards};
 use crate::usecases::postbacks::emit::emit;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
@@ -24,6 +24,12 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     let slug = program.slug.as_str();
+    // The choke point of refund-before-payment: whatever refund was kept for this transaction
+    // (read consistently) is applied before anything is computed, so none is missed between
+    // the two writers or a crash of either. Applying is idempotent.
+    for refund in app.repo.pending_refunds(slug, key).await? {
+        apply_refund(app, &program, key, &refund).await?;
+    }
     let Some(transaction) = app.repo.find::<Transaction>(slug, key).await? else {
         tracing::warn!(
             program = slug,
@@ -48,7 +54,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             )
             .await?;
         }
-        return settle_rewards(app, &program, &transaction).await;
+        return settle_rewards(app, &program, key).await;
     }
     let attributed = attribute(app, slug, &transaction).await?;
     if let Some(customer) = &transaction.customer_key {
@@ -119,10 +125,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         {
             emit(app, &program, partner, Event::TransactionCreated(&after)).await?;
         }
-        if after.status == TransactionStatus::Refunded
-            || after.amounts.refunded != transaction.amounts.refunded
-        {
-            settle_rewards(app, &program, &after).await?;
+        // Also rewards an earlier, failed try wrote from an older look at the transaction.
+        if after.status == TransactionStatus::Refunded || !after.amounts.refunded.is_zero() {
+            settle_rewards(app, &program, key).await?;
         }
     }
     Ok(())

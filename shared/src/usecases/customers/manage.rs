@@ -57,6 +57,9 @@ pub async fn create(
                 )
                 && (customer.partner_key.is_none() || theirs.partner_key == customer.partner_key);
             if same {
+                // A retry (or the SDK's retry of our own insert) finishes what the first try
+                // may not have: every follow-up is idempotent.
+                on_created(app, program, theirs).await?;
                 Ok((existing.value, false))
             } else {
                 Err(AppError::Conflict(format!(
@@ -77,14 +80,15 @@ pub async fn ensure(app: &App, program: &Program, new: &NewCustomer) -> Result<(
         new.name.clone(),
         app.now(),
     );
-    if app.repo.insert(&program.slug, &customer).await? == Inserted::Created {
-        on_created(app, program, &customer).await?;
+    match app.repo.insert(&program.slug, &customer).await? {
+        Inserted::Created => on_created(app, program, &customer).await,
+        // Seen before, maybe by a try that failed before its follow-ups: they run again.
+        Inserted::Exists(existing) => on_created(app, program, &existing.value).await,
     }
-    Ok(())
 }
 
 /// What follows a customer's creation, however it came: its address is claimed, its partner
-/// told, and the payments waiting for its key are recorded.
+/// told, and the payments waiting for its key are recorded. Idempotent, so a retry runs it.
 async fn on_created(app: &App, program: &Program, customer: &Customer) -> Result<(), AppError> {
     if let Some(email) = &customer.email {
         app.repo

@@ -13,6 +13,7 @@ use crate::domain::outcome::Outcome;
 use crate::domain::program::Program;
 use crate::domain::transaction::{NewTransaction, ParkedPayment};
 use crate::error::AppError;
+use crate::repo::keys;
 use crate::usecases::customers::changes::edit;
 use crate::usecases::ledger::transactions::record_transaction;
 
@@ -42,6 +43,7 @@ pub async fn record_payment(
         customer: customer.clone(),
         transaction: payment,
         received_at: app.now(),
+        waiting_for: String::new(),
     };
     match place(app, program, parked).await? {
         Placement::Recorded(outcome) => Ok(outcome),
@@ -49,8 +51,13 @@ pub async fn record_payment(
     }
 }
 
-async fn place(app: &App, program: &Program, parked: ParkedPayment) -> Result<Placement, AppError> {
-    let slug = program.slug.as_str();
+/// Who a parked payment's customer is, as far as can be told now.
+enum Identified {
+    Customer(String),
+    WaitingFor(String),
+}
+
+async fn identify(app: &App, slug: &str, parked: &ParkedPayment) -> Result<Identified, AppError> {
     let mut key = parked.customer.key.clone();
     if key.is_none() {
         if let Some(id) = &parked.customer.provider_id {
@@ -60,21 +67,13 @@ async fn place(app: &App, program: &Program, parked: ParkedPayment) -> Result<Pl
                 .await?;
         }
     }
-    let waiting_for = match &key {
-        Some(key) if app.repo.find::<Customer>(slug, key).await?.is_some() => {
-            let mut payment = parked.transaction;
-            payment.customer = Some(NewCustomer {
-                key: key.clone(),
-                email: None,
-                name: None,
-            });
-            return Ok(Placement::Recorded(
-                record_transaction(app, program, payment).await?,
-            ));
+    Ok(match key {
+        Some(key) if app.repo.find::<Customer>(slug, &key).await?.is_some() => {
+            Identified::Customer(key)
         }
-        Some(key) => key_slot(key),
+        Some(key) => Identified::WaitingFor(key_slot(&key)),
         None => match &parked.customer.provider_id {
-            Some(id) => provider_slot(&parked.provider, id),
+            Some(id) => Identified::WaitingFor(provider_slot(&parked.provider, id)),
             None => {
                 return Err(AppError::invalid(
                     "customer",
@@ -82,9 +81,53 @@ async fn place(app: &App, program: &Program, parked: ParkedPayment) -> Result<Pl
                 ))
             }
         },
+    })
+}
+
+async fn record_for(
+    app: &App,
+    program: &Program,
+    parked: &ParkedPayment,
+    key: String,
+) -> Result<Outcome, AppError> {
+    let mut payment = parked.transaction.clone();
+    payment.customer = Some(NewCustomer {
+        key,
+        email: None,
+        name: None,
+    });
+    record_transaction(app, program, payment).await
+}
+
+/// Records the payment if its customer is known, else parks it where it waits and looks
+/// again: a customer created or linked between the first look and the park has released an
+/// empty slot, and would otherwise never see this payment.
+async fn place(
+    app: &App,
+    program: &Program,
+    mut parked: ParkedPayment,
+) -> Result<Placement, AppError> {
+    let slug = program.slug.as_str();
+    let waiting_for = match identify(app, slug, &parked).await? {
+        Identified::Customer(key) => {
+            return Ok(Placement::Recorded(
+                record_for(app, program, &parked, key).await?,
+            ))
+        }
+        Identified::WaitingFor(slot) => slot,
     };
-    app.repo.park_payment(slug, &waiting_for, &parked).await?;
-    Ok(Placement::Parked { waiting_for })
+    parked.waiting_for = waiting_for.clone();
+    app.repo.park_payment(slug, &parked).await?;
+    match identify(app, slug, &parked).await? {
+        Identified::Customer(key) => {
+            let outcome = record_for(app, program, &parked, key).await?;
+            app.repo
+                .unpark_payment(slug, &waiting_for, &parked.transaction.key)
+                .await?;
+            Ok(Placement::Recorded(outcome))
+        }
+        Identified::WaitingFor(_) => Ok(Placement::Parked { waiting_for }),
+    }
 }
 
 /// A customer was created: the payments waiting for its key are recorded now.
@@ -118,14 +161,46 @@ pub async fn link(
 async fn release(app: &App, program: &Program, slot: String) -> Result<(), AppError> {
     let slug = program.slug.as_str();
     for parked in app.repo.parked_payments(slug, &slot).await? {
-        let key = parked.transaction.key.clone();
-        let still_here = match place(app, program, parked).await? {
-            Placement::Recorded(_) => false,
-            Placement::Parked { waiting_for } => waiting_for == slot,
-        };
-        if !still_here {
-            app.repo.unpark_payment(slug, &slot, &key).await?;
-        }
+        replace(app, program, parked).await?;
     }
     Ok(())
+}
+
+/// Places a parked payment again; it leaves its slot when recorded or waiting elsewhere now.
+async fn replace(app: &App, program: &Program, parked: ParkedPayment) -> Result<bool, AppError> {
+    let (slot, key) = (parked.waiting_for.clone(), parked.transaction.key.clone());
+    let placed = match place(app, program, parked).await? {
+        Placement::Recorded(_) => true,
+        Placement::Parked { waiting_for } => waiting_for != slot,
+    };
+    if placed {
+        app.repo.unpark_payment(&program.slug, &slot, &key).await?;
+    }
+    Ok(placed)
+}
+
+/// The sweeper's pass over a program's parked payments: each whose customer is known by now
+/// is recorded. A release that a crash cut short is finished here.
+pub async fn retry_parked(app: &App, program: &Program) -> Result<usize, AppError> {
+    let mut released = 0;
+    let mut cursor = None;
+    loop {
+        let page = app
+            .repo
+            .list::<ParkedPayment>(keys::parked(&program.slug), 100, cursor.as_deref(), false)
+            .await?;
+        for parked in page.items {
+            // A record parked before slots were noted on it is released by its customer.
+            if parked.waiting_for.is_empty() {
+                continue;
+            }
+            if replace(app, program, parked).await? {
+                released += 1;
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(released),
+        }
+    }
 }

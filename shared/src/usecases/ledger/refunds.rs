@@ -73,7 +73,7 @@ pub async fn apply_refund(
     // Also when the refund was applied before: this may be the retry of a request that failed
     // after that write, leaving rewards unsettled or the partner untold. Both steps are
     // idempotent.
-    settle_rewards(app, program, &tx).await?;
+    settle_rewards(app, program, &tx.key).await?;
     if let Some(partner) = &tx.partner_key {
         emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
     }
@@ -89,12 +89,33 @@ pub async fn apply_refund(
 
 /// Brings a transaction's unpaid rewards in line with its refunds: declined when it is fully
 /// refunded, rescaled to what is left otherwise. Paid rewards stay as they are; clawing them
-/// back is the commission engine's job.
-pub async fn settle_rewards(
-    app: &App,
-    program: &Program,
-    tx: &Transaction,
-) -> Result<(), AppError> {
+/// back is the commission engine's job. The rewards follow the transaction as read here, and
+/// again if another refund changed it meanwhile, so two writers never leave a stale amount.
+pub async fn settle_rewards(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    let mut seen: Option<Transaction> = None;
+    for _ in 0..SETTLE_ROUNDS {
+        let Some(tx) = app.repo.find::<Transaction>(slug, key).await? else {
+            return Ok(());
+        };
+        let settled_state = |t: &Transaction| (t.status, t.amounts.refunded);
+        if seen.as_ref().map(settled_state) == Some(settled_state(&tx)) {
+            return Ok(());
+        }
+        settle_against(app, program, &tx).await?;
+        seen = Some(tx);
+    }
+    Err(AppError::Store(crate::store::StoreError::VersionConflict {
+        pk: slug.to_string(),
+        sk: key.to_string(),
+    }))
+}
+
+/// Refunds landing while rewards are settled make another round; past this many, the caller
+/// retries later.
+const SETTLE_ROUNDS: usize = 8;
+
+async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Result<(), AppError> {
     let slug = program.slug.as_str();
     for reward in app.repo.rewards_of_transaction(slug, &tx.key).await? {
         let settled = app

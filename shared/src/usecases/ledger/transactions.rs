@@ -24,42 +24,58 @@ pub async fn record_transaction(
     let slug = program.slug.as_str();
     let transaction = Transaction::recorded(new, app.now());
     match app.repo.insert(slug, &transaction).await? {
-        Inserted::Exists(existing) if existing.value.fingerprint == transaction.fingerprint => {
-            // A retry: heal a crash between the first write and the ones after it.
-            if let Some(customer) = &existing.value.customer_key {
-                app.repo
-                    .add_customer_transaction(slug, customer, &existing.value)
-                    .await?;
-            }
-            if existing.value.status == TransactionStatus::Recorded {
-                enqueue_commission(app, slug, &transaction.key).await?;
-            }
-            Ok(Outcome::Skipped)
+        Inserted::Exists(existing) if existing.value.fingerprint != transaction.fingerprint => {
+            Err(AppError::Conflict(format!(
+                "transaction {:?} was already recorded with different content",
+                transaction.key
+            )))
         }
-        Inserted::Exists(_) => Err(AppError::Conflict(format!(
-            "transaction {:?} was already recorded with different content",
-            transaction.key
-        ))),
-        Inserted::Created => {
-            let mut pending = app.repo.pending_refunds(slug, &transaction.key).await?;
-            if let Some(customer) = &transaction.customer_key {
-                app.repo
-                    .add_customer_transaction(slug, customer, &transaction)
-                    .await?;
-                pending.extend(claim_customer_refunds(app, slug, customer, &transaction).await?);
+        // Written now, or by an earlier try (a sender's retry, or the SDK's own retry of a
+        // write whose answer was lost): either way every step after the write runs, each
+        // idempotent, so a crash between them is healed by the retry.
+        inserted => {
+            // The SDK's retry of our own write finds exactly what we wrote: still new.
+            let (stored, was_new) = match inserted {
+                Inserted::Exists(existing) => {
+                    let own = existing.value == transaction;
+                    (existing.value, own)
+                }
+                Inserted::Created => (transaction, true),
+            };
+            let fully_refunded = settle_kept_refunds(app, program, &stored).await?;
+            if stored.status == TransactionStatus::Recorded && !fully_refunded {
+                enqueue_commission(app, slug, &stored.key).await?;
             }
-            let mut fully_refunded = false;
-            for refund in pending {
-                fully_refunded |= apply_refund(app, program, &transaction.key, &refund).await?
-                    == RefundApplied::Fully;
-            }
-            if fully_refunded {
-                return Ok(Outcome::CreatedRefunded);
-            }
-            enqueue_commission(app, slug, &transaction.key).await?;
-            Ok(Outcome::Created)
+            Ok(match (was_new, fully_refunded) {
+                (false, _) => Outcome::Skipped,
+                (true, true) => Outcome::CreatedRefunded,
+                (true, false) => Outcome::Created,
+            })
         }
     }
+}
+
+/// Applies the refunds kept for a transaction before it arrived: those kept under its key, and
+/// (Recurly) those kept under its customer that fit it. True when one refunded all of it.
+async fn settle_kept_refunds(
+    app: &App,
+    program: &Program,
+    transaction: &Transaction,
+) -> Result<bool, AppError> {
+    let slug = program.slug.as_str();
+    let mut kept = app.repo.pending_refunds(slug, &transaction.key).await?;
+    if let Some(customer) = &transaction.customer_key {
+        app.repo
+            .add_customer_transaction(slug, customer, transaction)
+            .await?;
+        kept.extend(claim_customer_refunds(app, slug, customer, transaction).await?);
+    }
+    let mut fully_refunded = false;
+    for refund in kept {
+        fully_refunded |=
+            apply_refund(app, program, &transaction.key, &refund).await? == RefundApplied::Fully;
+    }
+    Ok(fully_refunded)
 }
 
 /// Assigns an unassigned transaction to a partner and queues its commission.
