@@ -1,40 +1,9 @@
 //! The custom webhook through the webhook-custom, api and worker-commission handlers.
 
-use crate::support::{call, seed_with, sign, Env, SEED, SEED_REFUND};
+use crate::support::{
+    call, partner, rewards, scenario, seed_with, sign, transaction, Backend, Env, SEED, SEED_REFUND,
+};
 use serde_json::{json, Value};
-
-async fn partner(env: &Env, key: &str, id: Option<&str>, referrer: Option<&str>) {
-    let (status, body) = env
-        .api(
-            "POST",
-            "/v1/partners",
-            Some(json!({
-                "email": format!("{key}@example.com"),
-                "name": key,
-                "key": key,
-                "id": id,
-                "referring_partner_key": referrer,
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-}
-
-async fn transaction(env: &Env, key: &str) -> Value {
-    let (status, body) = env
-        .api("GET", &format!("/v1/transactions/{key}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-async fn rewards(env: &Env, key: &str) -> Vec<Value> {
-    let (status, body) = env
-        .api("GET", &format!("/v1/rewards?transaction_key={key}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["data"].as_array().cloned().unwrap_or_default()
-}
 
 async fn events(env: &Env) -> Vec<Value> {
     let (status, body) = env.api("GET", "/v1/events?limit=200", None).await;
@@ -42,9 +11,9 @@ async fn events(env: &Env) -> Vec<Value> {
     body["data"].as_array().cloned().unwrap_or_default()
 }
 
-#[tokio::test]
-async fn the_seed_example_is_recorded_once_and_commissioned() {
-    let env = Env::new().await;
+scenario!(the_seed_example_is_recorded_once_and_commissioned);
+async fn the_seed_example_is_recorded_once_and_commissioned(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
 
     // API Gateway hands bodies over base64-encoded at times; the signature is over the bytes.
@@ -109,9 +78,9 @@ async fn the_seed_example_is_recorded_once_and_commissioned() {
     assert_eq!(verdicts, ["skipped", "skipped", "accepted"], "newest first");
 }
 
-#[tokio::test]
-async fn a_commission_message_delivered_twice_writes_one_reward() {
-    let env = Env::new().await;
+scenario!(a_commission_message_delivered_twice_writes_one_reward);
+async fn a_commission_message_delivered_twice_writes_one_reward(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     env.post_signed(SEED).await;
     let messages = env.receive().await;
@@ -125,9 +94,9 @@ async fn a_commission_message_delivered_twice_writes_one_reward() {
     assert_eq!(rewards(&env, "ext-tx-12345").await.len(), 1);
 }
 
-#[tokio::test]
-async fn unreadable_queue_messages_are_dropped_not_retried() {
-    let env = Env::new().await;
+scenario!(unreadable_queue_messages_are_dropped_not_retried);
+async fn unreadable_queue_messages_are_dropped_not_retried(backend: Backend) {
+    let env = Env::new(backend).await;
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
     message.message_id = Some("m1".into());
@@ -137,9 +106,9 @@ async fn unreadable_queue_messages_are_dropped_not_retried() {
     assert!(response.batch_item_failures.is_empty());
 }
 
-#[tokio::test]
-async fn a_refund_declines_unpaid_rewards() {
-    let env = Env::new().await;
+scenario!(a_refund_declines_unpaid_rewards);
+async fn a_refund_declines_unpaid_rewards(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     env.post_signed(SEED).await;
     env.run_worker().await;
@@ -156,9 +125,9 @@ async fn a_refund_declines_unpaid_rewards() {
     assert_eq!((status, body["status"].as_str()), (200, Some("skipped")));
 }
 
-#[tokio::test]
-async fn a_refund_before_its_payment_is_applied_when_the_payment_arrives() {
-    let env = Env::new().await;
+scenario!(a_refund_before_its_payment_is_applied_when_the_payment_arrives);
+async fn a_refund_before_its_payment_is_applied_when_the_payment_arrives(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     let (status, body) = env.post_signed(SEED_REFUND).await;
     assert_eq!(
@@ -180,9 +149,9 @@ async fn a_refund_before_its_payment_is_applied_when_the_payment_arrives() {
     assert!(rewards(&env, "ext-tx-12345").await.is_empty());
 }
 
-#[tokio::test]
-async fn unassigned_transactions_say_why_and_can_be_assigned() {
-    let env = Env::new().await;
+scenario!(unassigned_transactions_say_why_and_can_be_assigned);
+async fn unassigned_transactions_say_why_and_can_be_assigned(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     let without = seed_with(json!({"externalId": "tx-none", "partnerId": null}));
     let unknown = seed_with(json!({"externalId": "tx-unknown", "partnerId": "P-999"}));
@@ -250,9 +219,9 @@ async fn unassigned_transactions_say_why_and_can_be_assigned() {
     );
 }
 
-#[tokio::test]
-async fn multi_level_plans_reward_the_referral_chain() {
-    let env = Env::new().await;
+scenario!(multi_level_plans_reward_the_referral_chain);
+async fn multi_level_plans_reward_the_referral_chain(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "top", None, None).await;
     partner(&env, "mid", None, Some("top")).await;
     partner(&env, "pat", Some("P-001"), Some("mid")).await;
@@ -321,9 +290,9 @@ impl Case {
     }
 }
 
-#[tokio::test]
-async fn bad_requests_are_refused_recorded_and_change_nothing() {
-    let env = Env::new().await;
+scenario!(bad_requests_are_refused_recorded_and_change_nothing);
+async fn bad_requests_are_refused_recorded_and_change_nothing(backend: Backend) {
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     let router = env.webhook_router();
     let good = sign(&env.program.custom_webhook_secret, SEED.as_bytes());
@@ -472,9 +441,9 @@ async fn bad_requests_are_refused_recorded_and_change_nothing() {
         .is_some_and(|r| r.contains("grossAmount")));
 }
 
-#[tokio::test]
-async fn the_same_external_id_with_other_content_is_a_conflict() {
-    let env = Env::new().await;
+scenario!(the_same_external_id_with_other_content_is_a_conflict);
+async fn the_same_external_id_with_other_content_is_a_conflict(backend: Backend) {
+    let env = Env::new(backend).await;
     env.post_signed(SEED).await;
     let changed = seed_with(json!({"grossAmount": "299.00"}));
     let (status, body) = env.post_signed(&changed).await;
@@ -485,9 +454,9 @@ async fn the_same_external_id_with_other_content_is_a_conflict() {
     assert_eq!(transaction(&env, "ext-tx-12345").await["amount"], 19900);
 }
 
-#[tokio::test]
-async fn secrets_rotate_and_stay_write_only() {
-    let env = Env::new().await;
+scenario!(secrets_rotate_and_stay_write_only);
+async fn secrets_rotate_and_stay_write_only(backend: Backend) {
+    let env = Env::new(backend).await;
     let new_secret = "new-secret-0123456789";
     let (status, body) = env
         .api(
@@ -522,9 +491,9 @@ async fn secrets_rotate_and_stay_write_only() {
     assert_eq!(status, 200);
 }
 
-#[tokio::test]
-async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors() {
-    let env = Env::new().await;
+scenario!(the_api_refuses_bad_keys_and_bad_bodies_with_json_errors);
+async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors(backend: Backend) {
+    let env = Env::new(backend).await;
     let router = env.api_router();
     let (status, body) = call(&router, "GET", "/v1/partners", &[], b"", false).await;
     assert_eq!(
@@ -603,13 +572,13 @@ async fn the_api_refuses_bad_keys_and_bad_bodies_with_json_errors() {
     assert_eq!(status, 405);
 }
 
-#[tokio::test]
-async fn the_sweeper_queues_transactions_left_recorded() {
+scenario!(the_sweeper_queues_transactions_left_recorded);
+async fn the_sweeper_queues_transactions_left_recorded(backend: Backend) {
     use partnerhook::domain::money::Currency;
     use partnerhook::domain::time::{Clock, SystemClock};
     use partnerhook::domain::transaction::{Amounts, Product, Transaction, TransactionStatus};
     let now_millis = || SystemClock.now();
-    let env = Env::new().await;
+    let env = Env::new(backend).await;
     partner(&env, "pat", Some("P-001"), None).await;
     // As if a crash had come between the transaction's write and its enqueue.
     let stranded = |key: &str, age_ms: i64| Transaction {

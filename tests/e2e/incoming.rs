@@ -1,8 +1,7 @@
-//! Incoming webhooks through the api and webhook-incoming functions, against DynamoDB Local
-//! and moto: the seed's complete flow, each action, conversions, form bodies, rotation and
-//! program isolation.
+//! Incoming webhooks through the api and webhook-incoming functions, on both back ends: the
+//! seed's complete flow, each action, conversions, form bodies, rotation and program isolation.
 
-use crate::support::{call, Env};
+use crate::support::{call, scenario, Backend, Env};
 use partnerhook::http::incoming_router;
 use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
@@ -60,9 +59,9 @@ async fn map(env: &Env, hook: &Value, action: &str, fields: Value) -> (u16, Valu
     .await
 }
 
-#[tokio::test]
-async fn the_seed_complete_flow_creates_customer_link_transaction_and_reward() {
-    let env = Env::new().await;
+scenario!(the_seed_complete_flow_creates_customer_link_transaction_and_reward);
+async fn the_seed_complete_flow_creates_customer_link_transaction_and_reward(backend: Backend) {
+    let env = Env::new(backend).await;
     let (status, _) = env
         .api(
             "POST",
@@ -195,9 +194,9 @@ async fn the_seed_complete_flow_creates_customer_link_transaction_and_reward() {
     assert_eq!(tx["customer_key"].as_str(), Some(customer_key.as_str()));
 }
 
-#[tokio::test]
-async fn mappings_are_checked_and_payloads_converted_with_the_path_named() {
-    let env = Env::new().await;
+scenario!(mappings_are_checked_and_payloads_converted_with_the_path_named);
+async fn mappings_are_checked_and_payloads_converted_with_the_path_named(backend: Backend) {
+    let env = Env::new(backend).await;
     let hook = create_hook(&env).await;
     post(
         &env,
@@ -304,9 +303,9 @@ async fn mappings_are_checked_and_payloads_converted_with_the_path_named() {
     assert_eq!(rejected, 5, "every refusal is in the inbox");
 }
 
-#[tokio::test]
-async fn partner_and_customer_actions_take_form_bodies_and_dedupe() {
-    let env = Env::new().await;
+scenario!(partner_and_customer_actions_take_form_bodies_and_dedupe);
+async fn partner_and_customer_actions_take_form_bodies_and_dedupe(backend: Backend) {
+    let env = Env::new(backend).await;
     let partners = create_hook(&env).await;
     let (status, _) = map(&env, &partners, "create_partner", json!({"email": "partner.email", "name": "partner.name", "partner_key": "partner.key", "partner_id": "id"})).await;
     assert_eq!(status, 200);
@@ -384,9 +383,9 @@ async fn partner_and_customer_actions_take_form_bodies_and_dedupe() {
     );
 }
 
-#[tokio::test]
-async fn refunds_by_transaction_key_and_token_rotation() {
-    let env = Env::new().await;
+scenario!(refunds_by_transaction_key_and_token_rotation);
+async fn refunds_by_transaction_key_and_token_rotation(backend: Backend) {
+    let env = Env::new(backend).await;
     let (status, _) = env
         .api(
             "POST",
@@ -481,9 +480,9 @@ async fn refunds_by_transaction_key_and_token_rotation() {
     assert_eq!((status, answer["status"].as_str()), (200, Some("refunded")));
 }
 
-#[tokio::test]
-async fn one_programs_webhook_never_touches_another_program() {
-    let env = Env::new().await;
+scenario!(one_programs_webhook_never_touches_another_program);
+async fn one_programs_webhook_never_touches_another_program(backend: Backend) {
+    let env = Env::new(backend).await;
     let hook = create_hook(&env).await;
     map(
         &env,

@@ -1,5 +1,8 @@
-//! End-to-end tests: the Lambda handlers against DynamoDB Local and moto's SQS, and the local
-//! server over real HTTP. Run them with ./infra/test.sh, which starts those services.
+//! End-to-end tests: the Lambda handlers on two back ends, DynamoDB Local + moto's SQS and the
+//! embedded store + an in-memory queue, each scenario on both (`name::dynamodb`,
+//! `name::embedded`); and the local server over real HTTP. Run them all with ./infra/test.sh,
+//! which starts those services. The quick loop, without Java or Python:
+//! `cargo test -p partnerhook-e2e -- embedded --skip standardwebhooks`.
 
 mod custom_webhook;
 mod incoming;

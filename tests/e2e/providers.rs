@@ -1,7 +1,7 @@
-//! The payment-provider functions against DynamoDB Local and moto: real-shaped fixtures, signed
-//! or authenticated as each provider does it.
+//! The payment-provider functions on both back ends: real-shaped fixtures, signed or
+//! authenticated as each provider does it.
 
-use crate::support::{call, Env};
+use crate::support::{call, rewards, scenario, transaction, Backend, Env};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -42,8 +42,8 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 /// A program with every provider's credentials, partner `pat` and customer `cust-001` of pat.
-async fn setup(with_customer: bool) -> Env {
-    let env = Env::new().await;
+async fn setup(backend: Backend, with_customer: bool) -> Env {
+    let env = Env::new(backend).await;
     let (status, body) = env
         .api(
             "PATCH",
@@ -148,31 +148,17 @@ async fn chargify(env: &Env, body: &str, key: &str) -> (u16, Value) {
     .await
 }
 
-async fn transaction(env: &Env, key: &str) -> Value {
-    let (status, body) = env
-        .api("GET", &format!("/v1/transactions/{key}"), None)
-        .await;
-    assert_eq!(status, 200, "{key}: {body}");
-    body
-}
-
 async fn reward_amounts(env: &Env, key: &str) -> Vec<(i64, String)> {
-    let (_, body) = env
-        .api("GET", &format!("/v1/rewards?transaction_key={key}"), None)
-        .await;
-    body["data"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| {
-                    (
-                        r["amount"].as_i64().unwrap_or(-1),
-                        r["reward_status"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
+    rewards(env, key)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["amount"].as_i64().unwrap_or(-1),
+                r["reward_status"].as_str().unwrap_or("").to_string(),
+            )
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 fn status_of(answer: &(u16, Value)) -> (u16, &str) {
@@ -185,9 +171,9 @@ fn status_of(answer: &(u16, Value)) -> (u16, &str) {
     )
 }
 
-#[tokio::test]
-async fn stripe_links_customers_records_charges_and_applies_cumulative_refunds() {
-    let env = setup(true).await;
+scenario!(stripe_links_customers_records_charges_and_applies_cumulative_refunds);
+async fn stripe_links_customers_records_charges_and_applies_cumulative_refunds(backend: Backend) {
+    let env = setup(backend, true).await;
     let t = now();
     // The charge comes before the customer is linked: kept, then recorded on the link.
     let charge = fixture("stripe/charge.succeeded.json");
@@ -287,9 +273,9 @@ async fn stripe_links_customers_records_charges_and_applies_cumulative_refunds()
     );
 }
 
-#[tokio::test]
-async fn stripe_refuses_bad_signatures_and_ignores_other_events() {
-    let env = setup(true).await;
+scenario!(stripe_refuses_bad_signatures_and_ignores_other_events);
+async fn stripe_refuses_bad_signatures_and_ignores_other_events(backend: Backend) {
+    let env = setup(backend, true).await;
     let charge = fixture("stripe/charge.succeeded.json");
     let t = now();
     assert_eq!(
@@ -363,9 +349,9 @@ async fn stripe_refuses_bad_signatures_and_ignores_other_events() {
     );
 }
 
-#[tokio::test]
-async fn chargebee_records_payments_by_meta_data_and_partial_refunds_once() {
-    let env = setup(false).await;
+scenario!(chargebee_records_payments_by_meta_data_and_partial_refunds_once);
+async fn chargebee_records_payments_by_meta_data_and_partial_refunds_once(backend: Backend) {
+    let env = setup(backend, false).await;
     let auth = basic("cb-user", "cb:pass");
     let paid = fixture("chargebee/payment_succeeded.json");
     // No customer cust-001 yet: kept until the admin creates it.
@@ -422,9 +408,9 @@ async fn chargebee_records_payments_by_meta_data_and_partial_refunds_once() {
     assert_eq!(status_of(&ignored), (200, "ignored"));
 }
 
-#[tokio::test]
-async fn chargebee_refund_before_payment_is_applied_on_arrival() {
-    let env = setup(true).await;
+scenario!(chargebee_refund_before_payment_is_applied_on_arrival);
+async fn chargebee_refund_before_payment_is_applied_on_arrival(backend: Backend) {
+    let env = setup(backend, true).await;
     let auth = basic("cb-user", "cb:pass");
     let refund = chargebee(&env, &fixture("chargebee/payment_refunded.json"), &auth).await;
     assert_eq!(status_of(&refund), (200, "refund_pending"));
@@ -434,9 +420,9 @@ async fn chargebee_refund_before_payment_is_applied_on_arrival() {
     assert_eq!(processed, 0);
 }
 
-#[tokio::test]
-async fn recurly_xml_payments_refunds_and_signed_json() {
-    let env = setup(true).await;
+scenario!(recurly_xml_payments_refunds_and_signed_json);
+async fn recurly_xml_payments_refunds_and_signed_json(backend: Backend) {
+    let env = setup(backend, true).await;
     let auth = basic("rc-user", "rc-pass");
     let payment = fixture("recurly/successful_payment_notification.xml");
     let refund = fixture("recurly/successful_refund_notification.xml");
@@ -506,9 +492,9 @@ async fn recurly_xml_payments_refunds_and_signed_json() {
     }
 }
 
-#[tokio::test]
-async fn recurly_refunds_match_the_accounts_payment_after_it() {
-    let env = setup(true).await;
+scenario!(recurly_refunds_match_the_accounts_payment_after_it);
+async fn recurly_refunds_match_the_accounts_payment_after_it(backend: Backend) {
+    let env = setup(backend, true).await;
     let auth = basic("rc-user", "rc-pass");
     let created = recurly_xml(
         &env,
@@ -534,9 +520,9 @@ async fn recurly_refunds_match_the_accounts_payment_after_it() {
     assert_eq!(reward_amounts(&env, &key).await[0].1, "declined");
 }
 
-#[tokio::test]
-async fn chargify_payments_and_partial_refunds() {
-    let env = setup(true).await;
+scenario!(chargify_payments_and_partial_refunds);
+async fn chargify_payments_and_partial_refunds(backend: Backend) {
+    let env = setup(backend, true).await;
     let key = "chargify-site-key";
     let payment = fixture("chargify/payment_success.txt");
     assert_eq!(
@@ -580,9 +566,9 @@ async fn chargify_payments_and_partial_refunds() {
     assert_eq!(status_of(&signup), (200, "ignored"));
 }
 
-#[tokio::test]
-async fn chargify_full_refund_before_payment_and_unknown_customer_later_created() {
-    let env = setup(false).await;
+scenario!(chargify_full_refund_before_payment_and_unknown_customer_later_created);
+async fn chargify_full_refund_before_payment_and_unknown_customer_later_created(backend: Backend) {
+    let env = setup(backend, false).await;
     let key = "chargify-site-key";
     let refund = chargify(&env, &fixture("chargify/refund_success.txt"), key).await;
     assert_eq!(status_of(&refund), (200, "refund_pending"));
@@ -592,9 +578,9 @@ async fn chargify_full_refund_before_payment_and_unknown_customer_later_created(
     assert_eq!(transaction(&env, "173961106").await["status"], "refunded");
 }
 
-#[tokio::test]
-async fn a_provider_without_credentials_refuses_everything() {
-    let env = Env::new().await;
+scenario!(a_provider_without_credentials_refuses_everything);
+async fn a_provider_without_credentials_refuses_everything(backend: Backend) {
+    let env = Env::new(backend).await;
     let answer = stripe(
         &env,
         &fixture("stripe/charge.succeeded.json"),
@@ -608,9 +594,11 @@ async fn a_provider_without_credentials_refuses_everything() {
         .is_some_and(|m| m.contains("PATCH /v1/program")));
 }
 
-#[tokio::test]
-async fn recurly_payment_for_an_unknown_account_is_recorded_once_the_customer_exists() {
-    let env = setup(false).await;
+scenario!(recurly_payment_for_an_unknown_account_is_recorded_once_the_customer_exists);
+async fn recurly_payment_for_an_unknown_account_is_recorded_once_the_customer_exists(
+    backend: Backend,
+) {
+    let env = setup(backend, false).await;
     let auth = basic("rc-user", "rc-pass");
     let payment = recurly_xml(
         &env,

@@ -1,0 +1,109 @@
+//! What reaches the partner: each event once, with its data, however often a job comes back.
+
+use super::{deliveries_of, register};
+use crate::support::{partner_with_key, scenario, Backend, Env, Receiver, SEED, SEED_REFUND};
+use aws_lambda_events::event::sqs::SqsEvent;
+use partnerhook::runtime::workers::{handle_sqs_batch, process_job};
+use serde_json::{json, Value};
+
+// The same flow's signatures are checked by standardwebhooks in signing.rs.
+scenario!(rewards_and_transactions_reach_the_partner_once_each);
+async fn rewards_and_transactions_reach_the_partner_once_each(backend: Backend) {
+    let env = Env::new(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let postback = register(
+        &env,
+        &key,
+        &receiver.url,
+        &["reward.created", "reward.updated", "transaction.created"],
+    )
+    .await;
+
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    // Two deliveries queued: the reward and the transaction.
+    let messages = env.run_postback_worker().await;
+    assert_eq!(messages.0, 2);
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    let reward = bodies
+        .iter()
+        .find(|b| b["event"] == "reward.created")
+        .expect("reward.created");
+    assert_eq!(reward["data"]["amount"], 3345);
+    assert_eq!(
+        reward["data"]["customer"],
+        json!({"key": "cust-001", "sub_ids": []})
+    );
+    assert_eq!(reward["data"]["reward_status"], "pending");
+    assert_eq!(reward["data"]["payment_status"], "pending");
+    assert_eq!(reward["data"]["source"], "transaction");
+    assert_eq!(reward["data"]["partnership_key"], "pat");
+    assert_eq!(
+        reward["data"]["company"],
+        json!({"key": "acme", "name": "Acme"})
+    );
+    assert!(
+        reward["data"]["created_at"]
+            .as_i64()
+            .is_some_and(|t| t > 1_700_000_000_000),
+        "epoch ms"
+    );
+    let tx = bodies
+        .iter()
+        .find(|b| b["event"] == "transaction.created")
+        .expect("transaction.created");
+    assert_eq!(
+        (
+            tx["data"]["amount"].as_i64(),
+            tx["data"]["currency"].as_str()
+        ),
+        (Some(19900), Some("EUR"))
+    );
+    assert_eq!(tx["data"]["customer"]["key"], "cust-001");
+    assert_eq!(tx["data"]["archived"], false);
+
+    // The refund declines the reward: reward.updated follows.
+    env.post_signed(SEED_REFUND).await;
+    env.run_postback_worker().await;
+    let updated: Vec<Value> = receiver
+        .bodies()
+        .into_iter()
+        .filter(|b| b["event"] == "reward.updated")
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["data"]["reward_status"], "declined");
+    assert_eq!(updated[0]["data"]["payment_status"], Value::Null);
+
+    let id = postback["id"].as_str().unwrap_or_default();
+    let deliveries = deliveries_of(&env, &key, id).await;
+    let rows = deliveries["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 3);
+    assert!(rows
+        .iter()
+        .all(|d| d["status"] == "succeeded" && d["attempts"][0]["status_code"] == 200));
+}
+
+scenario!(redelivered_jobs_deliver_once);
+async fn redelivered_jobs_deliver_once(backend: Backend) {
+    let env = Env::new(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    register(&env, &key, &receiver.url, &["reward.created"]).await;
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    // The commission job again: the reward event is not queued a second time.
+    let job = json!({"type": "commission", "program": "acme", "transaction_key": "ext-tx-12345"});
+    let job: partnerhook::queue::Job = serde_json::from_value(job).expect("job");
+    process_job(&env.app, &job).await.expect("replay");
+    let messages = env.receive_postbacks().await;
+    assert_eq!(messages.len(), 1);
+    // The delivery message twice in one batch, then again: one request reaches the endpoint.
+    let mut event = SqsEvent::default();
+    event.records = vec![messages[0].clone(), messages[0].clone()];
+    let first = handle_sqs_batch(&env.app, event.clone()).await;
+    assert!(first.batch_item_failures.is_empty());
+    handle_sqs_batch(&env.app, event).await;
+    assert_eq!(receiver.bodies().len(), 1);
+}

@@ -1,0 +1,113 @@
+//! A test's environment: program `acme` on the chosen back end, with the function routers and
+//! the admin's and the custom webhook's requests.
+
+use super::embedded::DataDir;
+use super::queue::Consumer;
+use super::{call, sign};
+use axum::Router;
+use partnerhook::app::App;
+use partnerhook::outbound::ssrf::EndpointPolicy;
+use partnerhook::queue::Queue;
+use partnerhook::store::Store;
+use partnerhook::usecases::programs::{self as program, CreatedProgram};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Where a test's data and jobs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// DynamoDB Local and moto's SQS, as the Lambdas run (needs ./infra/test.sh).
+    Dynamo,
+    /// The embedded SQLite store and an in-memory queue: no Java, no Python.
+    Embedded,
+}
+
+/// What a back end gives an Env.
+pub(super) struct Backing {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub consumer: Arc<dyn Consumer>,
+    pub data_dir: Option<DataDir>,
+}
+
+/// Program `acme` on a fresh store and fresh queues, as the Lambdas run it.
+pub struct Env {
+    pub app: App,
+    pub program: CreatedProgram,
+    pub(super) consumer: Arc<dyn Consumer>,
+    /// Declared after `app`, so the store closes before its folder is removed.
+    _data_dir: Option<DataDir>,
+}
+
+impl Env {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_queue(backend, |queue| queue).await
+    }
+
+    /// An environment whose functions send through `wrap(the back end's queue)`.
+    pub async fn with_queue(
+        backend: Backend,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+    ) -> Self {
+        let backing = match backend {
+            Backend::Dynamo => super::dynamo::backing().await,
+            Backend::Embedded => super::embedded::backing(),
+        };
+        // Postbacks may go to loopback receivers in these tests, as in the local server.
+        let app = App::new(backing.store, wrap(backing.queue), EndpointPolicy::LOCAL);
+        let program = program::create(&app.repo, "acme", Some("Acme"), "EUR")
+            .await
+            .expect("create the program");
+        Self {
+            app,
+            program,
+            consumer: backing.consumer,
+            _data_dir: backing.data_dir,
+        }
+    }
+
+    pub fn webhook_router(&self) -> Router {
+        partnerhook::http::custom_webhook_router(self.app.clone())
+    }
+
+    pub fn api_router(&self) -> Router {
+        partnerhook::http::api_router(self.app.clone())
+    }
+
+    /// Sends a body to the custom webhook function, signed with the program's secret.
+    pub async fn post_signed(&self, body: &str) -> (u16, Value) {
+        let signature = sign(&self.program.custom_webhook_secret, body.as_bytes());
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-webhook-signature", signature.as_str()),
+        ];
+        call(
+            &self.webhook_router(),
+            "POST",
+            "/webhooks/acme/custom",
+            &headers,
+            body.as_bytes(),
+            false,
+        )
+        .await
+    }
+
+    /// Calls the api function with the admin key.
+    pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let auth = format!("Bearer {}", self.program.admin_key);
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+        ];
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        call(
+            &self.api_router(),
+            method,
+            path,
+            &headers,
+            body.as_bytes(),
+            false,
+        )
+        .await
+    }
+}
