@@ -20,12 +20,13 @@ enum Fault {
 }
 
 type Key = (String, String);
+/// Every state a record had, with the logical time it was written.
+type History = HashMap<Key, Vec<(u64, Option<Record>)>>;
 
 pub struct SimStore {
     inner: MemoryStore,
     world: World,
-    /// Every state each record had, with the logical time it was written.
-    history: Mutex<HashMap<Key, Vec<(u64, Option<Record>)>>>,
+    history: Mutex<History>,
 }
 
 fn unavailable(what: &str) -> StoreError {

@@ -355,7 +355,7 @@ mod tests {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .build();
-        DynamoStore::new(Client::from_conf(config), "t".into())
+        DynamoStore::new(Client::from_conf(config), "t".to_string())
     }
 
     #[test]
