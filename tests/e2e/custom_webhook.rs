@@ -94,16 +94,27 @@ async fn a_commission_message_delivered_twice_writes_one_reward(backend: Backend
     assert_eq!(rewards(&env, "ext-tx-12345").await.len(), 1);
 }
 
-scenario!(unreadable_queue_messages_are_dropped_not_retried);
-async fn unreadable_queue_messages_are_dropped_not_retried(backend: Backend) {
+scenario!(unreadable_queue_messages_are_left_for_the_dead_letter_queue);
+async fn unreadable_queue_messages_are_left_for_the_dead_letter_queue(backend: Backend) {
     let env = Env::new(backend).await;
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
     message.message_id = Some("m1".into());
     message.body = Some("{\"type\":\"nonsense\"}".into());
-    event.records = vec![message];
+    let mut readable = aws_lambda_events::event::sqs::SqsMessage::default();
+    readable.message_id = Some("m2".into());
+    readable.body = Some(
+        json!({"type": "commission", "program": "acme", "transaction_key": "nowhere"}).to_string(),
+    );
+    event.records = vec![message, readable];
     let response = partnerhook::runtime::workers::handle_sqs_batch(&env.app, event).await;
-    assert!(response.batch_item_failures.is_empty());
+    // Reported, so SQS redelivers it until the redrive policy dead-letters it; never dropped.
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["m1"], "only the unreadable message fails");
 }
 
 scenario!(a_refund_declines_unpaid_rewards);

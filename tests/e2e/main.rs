@@ -5,6 +5,7 @@
 //! `cargo test -p partnerhook-e2e -- embedded --skip standardwebhooks`.
 
 mod custom_webhook;
+mod idempotency;
 mod incoming;
 mod local_server;
 mod postbacks;

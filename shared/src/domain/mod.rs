@@ -7,6 +7,7 @@ pub mod customer;
 pub mod error;
 pub mod event;
 pub mod hook;
+pub mod idempotency;
 pub mod inbox;
 pub mod money;
 pub mod outcome;

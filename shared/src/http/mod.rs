@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod webhooks;
 
 use crate::app::App;
@@ -32,7 +33,8 @@ fn incoming_routes() -> Router<App> {
         .route("/hooks/{id}/{token}/test", post(webhooks::incoming_test))
 }
 
-fn api_routes() -> Router<App> {
+/// The API's routes, each `POST` idempotent under an `Idempotency-Key`.
+fn api_routes(app: &App) -> Router<App> {
     Router::new()
         .merge(api::program::routes())
         .merge(api::partners::routes())
@@ -42,6 +44,10 @@ fn api_routes() -> Router<App> {
         .merge(api::events::routes())
         .merge(api::hooks::routes())
         .merge(api::postbacks::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::idempotent,
+        ))
 }
 
 async fn not_found() -> AppError {
@@ -72,7 +78,7 @@ pub fn incoming_router(app: App) -> Router {
 
 /// `/v1/...`: the api function.
 pub fn api_router(app: App) -> Router {
-    finish(api_routes(), app)
+    finish(api_routes(&app), app)
 }
 
 /// Every route of every function, for the local server.
@@ -83,6 +89,6 @@ pub fn local_router(app: App) -> Router {
         .merge(source_routes::<Payments<Recurly>>())
         .merge(source_routes::<Payments<Chargify>>())
         .merge(incoming_routes())
-        .merge(api_routes());
+        .merge(api_routes(&app));
     finish(routes, app)
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::customer::Customer;
 use crate::domain::hook::IncomingWebhook;
+use crate::domain::idempotency::IdempotentRequest;
 use crate::domain::inbox::InboxEntry;
 use crate::domain::partner::Partner;
 use crate::domain::postback::{Delivery, Postback};
@@ -219,6 +220,22 @@ impl Entity for InboxEntry {
 impl Keyed for InboxEntry {
     fn location_of(program: &str, id: &str) -> (String, String) {
         keys::event(program, id)
+    }
+}
+
+impl Entity for IdempotentRequest {
+    // Scoped by the caller's credential, which the id includes, not by a program.
+    fn location(&self, _program: &str) -> (String, String) {
+        keys::idempotency(&self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+impl Keyed for IdempotentRequest {
+    fn location_of(_program: &str, id: &str) -> (String, String) {
+        keys::idempotency(id)
     }
 }
 

@@ -18,6 +18,11 @@ pub struct CustomerTransaction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RefundAssignment {
+    transaction_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ProviderCustomer {
     customer_key: String,
 }
@@ -103,6 +108,49 @@ impl Repo {
         let (pk, sk) =
             keys::customer_refund(program, customer_key, &refund.source, &refund.refund_id);
         self.store.delete(&pk, &sk).await
+    }
+
+    /// Assigns a customer-named refund to a payment unless it went to one already; the
+    /// payment it goes to, for every caller alike.
+    pub async fn assign_customer_refund(
+        &self,
+        program: &str,
+        customer_key: &str,
+        refund: &CustomerRefund,
+        transaction_key: &str,
+    ) -> Result<String, StoreError> {
+        let location = keys::customer_refund_assignment(
+            program,
+            customer_key,
+            &refund.source,
+            &refund.refund_id,
+        );
+        let assignment = RefundAssignment {
+            transaction_key: transaction_key.to_string(),
+        };
+        match self.store.insert(encode_at(&assignment, location)?).await? {
+            Insert::Created => Ok(assignment.transaction_key),
+            Insert::Exists(record) => Ok(decode::<RefundAssignment>(record)?.value.transaction_key),
+        }
+    }
+
+    /// The payment a customer-named refund was assigned to, if it was.
+    pub async fn customer_refund_assignment(
+        &self,
+        program: &str,
+        customer_key: &str,
+        refund: &CustomerRefund,
+    ) -> Result<Option<String>, StoreError> {
+        let location = keys::customer_refund_assignment(
+            program,
+            customer_key,
+            &refund.source,
+            &refund.refund_id,
+        );
+        Ok(self
+            .get_at::<RefundAssignment>(location)
+            .await?
+            .map(|v| v.value.transaction_key))
     }
 
     pub async fn provider_customer(

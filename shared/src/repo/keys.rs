@@ -11,6 +11,10 @@ pub fn program(slug: &str) -> (String, String) {
 pub fn api_key(hash: &str) -> (String, String) {
     (format!("APIKEY#{hash}"), "APIKEY".into())
 }
+/// A request made with an `Idempotency-Key`, by the digest of the caller and the key.
+pub fn idempotency(id: &str) -> (String, String) {
+    (format!("IDEMPOTENCY#{id}"), "IDEMPOTENCY".into())
+}
 pub fn partner(program: &str, key: &str) -> (String, String) {
     (format!("{program}#PARTNER#{key}"), "PARTNER".into())
 }
@@ -51,6 +55,18 @@ pub fn customer_refund(
     (
         customer(program, customer_key).0,
         format!("{CUSTOMER_REFUND_PREFIX}{source}#{id}"),
+    )
+}
+/// Which payment a customer-named refund went to: written once, so it goes to one alone.
+pub fn customer_refund_assignment(
+    program: &str,
+    customer_key: &str,
+    source: &str,
+    id: &str,
+) -> (String, String) {
+    (
+        customer(program, customer_key).0,
+        format!("REFUNDTO#{source}#{id}"),
     )
 }
 pub fn transaction_partition(program: &str, key: &str) -> String {

@@ -6,7 +6,7 @@ use crate::http::local_router;
 use crate::outbound::ssrf::EndpointPolicy;
 use crate::queue::local::LocalQueue;
 use crate::queue::Job;
-use crate::runtime::workers::process_job;
+use crate::runtime::workers::run_isolated;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::StoreError;
 use crate::usecases::sweeper::{sweep, GRACE_MS};
@@ -73,7 +73,7 @@ pub async fn run_worker(app: App, mut jobs: UnboundedReceiver<Job>) {
 async fn run_job(app: &App, job: &Job) {
     let mut delays = RETRY_DELAYS.iter();
     loop {
-        match process_job(app, job).await {
+        match run_isolated(app, job).await {
             Ok(()) => return,
             Err(e) => match delays.next() {
                 Some(delay) => {

@@ -94,11 +94,23 @@ impl Env {
 
     /// Calls the api function with the admin key.
     pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.api_with(method, path, body, &[]).await
+    }
+
+    /// Calls the api function with the admin key and more headers.
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
         let auth = format!("Bearer {}", self.program.admin_key);
-        let headers = [
+        let mut headers = vec![
             ("content-type", "application/json"),
             ("authorization", auth.as_str()),
         ];
+        headers.extend_from_slice(extra);
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         call(
             &self.api_router(),

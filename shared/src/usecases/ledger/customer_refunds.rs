@@ -7,15 +7,16 @@ use crate::domain::program::Program;
 use crate::domain::refund::{CustomerRefund, RefundSpec};
 use crate::domain::transaction::Transaction;
 use crate::error::AppError;
-use crate::usecases::ledger::refunds::record_refund;
+use crate::usecases::ledger::refunds::{apply_refund, record_refund, RefundApplied};
 
 /// How many of a customer's latest transactions a customer-named refund is matched against.
 const CUSTOMER_REFUND_LOOKBACK: usize = 50;
 
 /// A refund that names its customer and amount but not the payment (Recurly's XML refund
-/// notification). It goes to the customer's newest payment from the same source with exactly
-/// that much left to refund, else the newest with enough left; with none, it is kept until a
-/// fitting payment arrives.
+/// notification). It goes to the customer's payment that already has it (a retry), else the
+/// newest payment from the same source with exactly that much left to refund, else the newest
+/// with enough left; with none, it is kept until a fitting payment arrives. Whichever writer
+/// assigns it first decides the payment (one conditional write), so it counts once.
 pub async fn record_customer_refund(
     app: &App,
     program: &Program,
@@ -23,34 +24,31 @@ pub async fn record_customer_refund(
     refund: CustomerRefund,
 ) -> Result<(Outcome, Option<String>), AppError> {
     let slug = program.slug.as_str();
+    if let Some(key) = app
+        .repo
+        .customer_refund_assignment(slug, customer, &refund)
+        .await?
+    {
+        return apply_assigned(app, program, customer, &refund, key).await;
+    }
     if let Some(key) = fitting_transaction(app, slug, customer, &refund).await? {
-        let spec = RefundSpec::Part {
-            id: refund.refund_id.clone(),
-            amount: refund.amount,
-        };
-        return Ok((record_refund(app, program, &key, spec).await?, Some(key)));
+        let key = app
+            .repo
+            .assign_customer_refund(slug, customer, &refund, &key)
+            .await?;
+        return apply_assigned(app, program, customer, &refund, key).await;
     }
     let first = app
         .repo
         .insert_customer_refund(slug, customer, &refund)
         .await?;
-    // A payment may have landed between the look and the write; it may also have claimed it.
+    // A payment may have landed between the look and the write: look again.
     if let Some(key) = fitting_transaction(app, slug, customer, &refund).await? {
-        let still_kept = app
+        let key = app
             .repo
-            .customer_refunds(slug, customer)
-            .await?
-            .contains(&refund);
-        if still_kept {
-            app.repo
-                .delete_customer_refund(slug, customer, &refund)
-                .await?;
-            let spec = RefundSpec::Part {
-                id: refund.refund_id.clone(),
-                amount: refund.amount,
-            };
-            return Ok((record_refund(app, program, &key, spec).await?, Some(key)));
-        }
+            .assign_customer_refund(slug, customer, &refund, &key)
+            .await?;
+        return apply_assigned(app, program, customer, &refund, key).await;
     }
     Ok((
         if first {
@@ -62,13 +60,35 @@ pub async fn record_customer_refund(
     ))
 }
 
+/// Applies a customer refund to the payment it was assigned to, then forgets it as kept.
+async fn apply_assigned(
+    app: &App,
+    program: &Program,
+    customer: &str,
+    refund: &CustomerRefund,
+    key: String,
+) -> Result<(Outcome, Option<String>), AppError> {
+    let outcome = record_refund(app, program, &key, part(refund)).await?;
+    app.repo
+        .delete_customer_refund(&program.slug, customer, refund)
+        .await?;
+    Ok((outcome, Some(key)))
+}
+
+fn part(refund: &CustomerRefund) -> RefundSpec {
+    RefundSpec::Part {
+        id: refund.refund_id.clone(),
+        amount: refund.amount,
+    }
+}
+
 async fn fitting_transaction(
     app: &App,
     program: &str,
     customer: &str,
     refund: &CustomerRefund,
 ) -> Result<Option<String>, AppError> {
-    let mut enough_left = None;
+    let mut candidates = Vec::new();
     for entry in app
         .repo
         .customer_transactions(program, customer, CUSTOMER_REFUND_LOOKBACK)
@@ -77,49 +97,54 @@ async fn fitting_transaction(
         if entry.source != refund.source {
             continue;
         }
-        let Some(tx) = app
+        if let Some(tx) = app
             .repo
             .find::<Transaction>(program, &entry.transaction_key)
             .await?
-        else {
-            continue;
-        };
-        if tx.refund_ids.contains(&refund.refund_id) {
-            return Ok(Some(tx.key));
-        }
-        let left = tx.amounts.gross - tx.amounts.refunded;
-        if left == refund.amount {
-            return Ok(Some(tx.key));
-        }
-        if left > refund.amount && enough_left.is_none() {
-            enough_left = Some(tx.key);
+        {
+            // Already applied to one (its assignment record predates this field): that one.
+            if tx.refund_ids.contains(&refund.refund_id) {
+                return Ok(Some(tx.key));
+            }
+            candidates.push(tx);
         }
     }
-    Ok(enough_left)
+    let left = |tx: &Transaction| tx.amounts.gross - tx.amounts.refunded;
+    let exact = candidates.iter().find(|tx| left(tx) == refund.amount);
+    let enough = candidates.iter().find(|tx| left(tx) > refund.amount);
+    Ok(exact.or(enough).map(|tx| tx.key.clone()))
 }
 
-/// Refunds that named only this transaction's customer (Recurly) and fit it: same source, no
-/// more than its amount. They are taken off the customer's list as they are claimed.
-pub async fn claim_customer_refunds(
+/// Applies the refunds kept under a new payment's customer that fit it (same source, no more
+/// than is left): each is assigned first, so a refund two payments race for goes to one, then
+/// applied, then forgotten. True when they refunded all of it.
+pub async fn apply_kept_customer_refunds(
     app: &App,
-    program: &str,
+    program: &Program,
     customer: &str,
     transaction: &Transaction,
-) -> Result<Vec<RefundSpec>, AppError> {
-    let mut claimed = Vec::new();
-    let mut left = transaction.amounts.gross;
-    for refund in app.repo.customer_refunds(program, customer).await? {
+) -> Result<bool, AppError> {
+    let slug = program.slug.as_str();
+    let mut left = transaction.amounts.gross - transaction.amounts.refunded;
+    let mut fully_refunded = false;
+    for refund in app.repo.customer_refunds(slug, customer).await? {
         if refund.source != transaction.source || refund.amount > left {
             continue;
         }
-        left -= refund.amount;
-        app.repo
-            .delete_customer_refund(program, customer, &refund)
+        let winner = app
+            .repo
+            .assign_customer_refund(slug, customer, &refund, &transaction.key)
             .await?;
-        claimed.push(RefundSpec::Part {
-            id: refund.refund_id,
-            amount: refund.amount,
-        });
+        if winner != transaction.key {
+            // Another payment took it; its writer applies and forgets it.
+            continue;
+        }
+        left -= refund.amount;
+        let applied = apply_refund(app, program, &transaction.key, &part(&refund)).await?;
+        fully_refunded |= applied == RefundApplied::Fully;
+        app.repo
+            .delete_customer_refund(slug, customer, &refund)
+            .await?;
     }
-    Ok(claimed)
+    Ok(fully_refunded)
 }

@@ -13,7 +13,7 @@ use crate::domain::transaction::{NewTransaction, Transaction, TransactionStatus}
 use crate::error::AppError;
 use crate::queue::Job;
 use crate::repo::core::Inserted;
-use crate::usecases::ledger::customer_refunds::claim_customer_refunds;
+use crate::usecases::ledger::customer_refunds::apply_kept_customer_refunds;
 use crate::usecases::ledger::refunds::{apply_refund, RefundApplied};
 
 pub async fn record_transaction(
@@ -63,17 +63,16 @@ async fn settle_kept_refunds(
     transaction: &Transaction,
 ) -> Result<bool, AppError> {
     let slug = program.slug.as_str();
-    let mut kept = app.repo.pending_refunds(slug, &transaction.key).await?;
+    let mut fully_refunded = false;
+    for refund in app.repo.pending_refunds(slug, &transaction.key).await? {
+        fully_refunded |=
+            apply_refund(app, program, &transaction.key, &refund).await? == RefundApplied::Fully;
+    }
     if let Some(customer) = &transaction.customer_key {
         app.repo
             .add_customer_transaction(slug, customer, transaction)
             .await?;
-        kept.extend(claim_customer_refunds(app, slug, customer, transaction).await?);
-    }
-    let mut fully_refunded = false;
-    for refund in kept {
-        fully_refunded |=
-            apply_refund(app, program, &transaction.key, &refund).await? == RefundApplied::Fully;
+        fully_refunded |= apply_kept_customer_refunds(app, program, customer, transaction).await?;
     }
     Ok(fully_refunded)
 }
