@@ -38,7 +38,11 @@ impl RefundSpec {
                     return false;
                 }
                 tx.refund_ids.push(id.clone());
-                (tx.amounts.refunded + *amount).min(gross)
+                // Past `Decimal`'s range the sum is more than the gross anyway.
+                tx.amounts
+                    .refunded
+                    .checked_add(*amount)
+                    .map_or(gross, |sum| sum.min(gross))
             }
         };
         if refunded <= tx.amounts.refunded && !matches!(self, Self::Part { .. }) {
@@ -133,5 +137,24 @@ mod tests {
         let mut full = tx(100);
         assert!(RefundSpec::Full.apply(&mut full, 1));
         assert_eq!(full.amounts.refunded, Decimal::new(100, 2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_refund_of_any_size_panics(gross_parts: (u32, u32, u32), refunded_parts: (u32, u32, u32), amount_parts: (u32, u32, u32), scale in 0u32..=28) {
+            let dec = |(lo, mid, hi): (u32, u32, u32)| Decimal::from_parts(lo, mid, hi, false, scale);
+            let mut t = tx(0);
+            t.amounts.gross = dec(gross_parts);
+            t.amounts.refunded = dec(refunded_parts);
+            for spec in [
+                RefundSpec::Full,
+                RefundSpec::Total { amount: dec(amount_parts) },
+                RefundSpec::Part { id: "a".into(), amount: dec(amount_parts) },
+            ] {
+                spec.apply(&mut t, 1);
+                proptest::prop_assert!(t.amounts.refunded <= t.amounts.gross.max(dec(refunded_parts)));
+            }
+            let _ = t.amounts.commissionable();
+        }
     }
 }

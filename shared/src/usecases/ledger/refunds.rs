@@ -106,7 +106,13 @@ pub async fn settle_rewards(
                     _ if tx.status == TransactionStatus::Refunded => {
                         r.reward_status = RewardStatus::Declined;
                     }
-                    _ => r.amount = reward_amount(&tx.amounts, r.percent),
+                    _ => {
+                        // Only a record from before amounts were bounded has none; it keeps
+                        // the amount it has.
+                        if let Some(amount) = reward_amount(&tx.amounts, r.percent) {
+                            r.amount = amount;
+                        }
+                    }
                 }
                 Ok(*r != before)
             })
