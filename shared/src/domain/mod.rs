@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod hook;
 pub mod inbox;
+pub mod minor_units;
 pub mod money;
 pub mod outcome;
 pub mod partner;

@@ -5,6 +5,7 @@
 
 use crate::crypto::signature::any_secret_matches_hex;
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{Amounts, NewTransaction, Product};
@@ -52,6 +53,7 @@ impl Form {
 
 impl Provider for Chargify {
     const NAME: &'static str = "chargify";
+    const UNITS: MinorUnits = MinorUnits::Chargify;
 
     fn authenticate(
         headers: &HeaderMap,
@@ -81,14 +83,14 @@ impl Provider for Chargify {
         let form = Form::parse(body)?;
         let event_id = Some(key("id", form.require("id")?)?);
         let event = form.require("event")?;
-        let currency = match form.first(&[
+        let named = [
             "payload[subscription][currency]",
             "payload[transaction][currency]",
             "payload[currency]",
-        ]) {
-            Some(code) => currency("payload[subscription][currency]", code)?,
-            None => program.currency,
-        };
+        ]
+        .into_iter()
+        .find_map(|field| form.get(field).map(|code| currency(field, code)))
+        .transpose()?;
         match event {
             "payment_success" => {
                 let customer = CustomerRef {
@@ -99,8 +101,14 @@ impl Provider for Chargify {
                         .get("payload[subscription][customer][id]")
                         .map(str::to_string),
                 };
+                let currency = named.unwrap_or(program.currency);
                 let amount_field = "payload[transaction][amount_in_cents]";
-                let amount = minor_amount(amount_field, form.cents(amount_field)?, currency)?;
+                let amount = minor_amount(
+                    amount_field,
+                    form.cents(amount_field)?,
+                    currency,
+                    Self::UNITS,
+                )?;
                 Ok(ProviderEvent::Payment {
                     event_id,
                     customer,
@@ -124,7 +132,13 @@ impl Provider for Chargify {
             }
             "refund_success" => {
                 let amount_field = "payload[amount_in_cents]";
-                let amount = minor_amount(amount_field, form.cents(amount_field)?, currency)?;
+                let currency = named.unwrap_or(program.currency);
+                let amount = minor_amount(
+                    amount_field,
+                    form.cents(amount_field)?,
+                    currency,
+                    Self::UNITS,
+                )?;
                 // No refund id is documented; the webhook id is stable across retries.
                 let refund_id = form
                     .first(&["payload[refund_id]", "id"])

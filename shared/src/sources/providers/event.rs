@@ -2,7 +2,8 @@
 //! provider implements, and the checks their parsers share.
 
 use crate::domain::customer::CustomerRef;
-use crate::domain::money::{Currency, MoneyError};
+use crate::domain::minor_units::MinorUnits;
+use crate::domain::money::Currency;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::NewTransaction;
@@ -97,6 +98,9 @@ pub trait Provider {
     /// The path segment and the transactions' `source`: `stripe`, `chargebee`, ...
     const NAME: &'static str;
 
+    /// How the provider writes amounts as integers (see `domain::minor_units`).
+    const UNITS: MinorUnits;
+
     /// Checks the request against the program's credentials; `now` is epoch seconds.
     fn authenticate(
         headers: &HeaderMap,
@@ -113,15 +117,17 @@ pub trait Provider {
     ) -> Result<ProviderEvent, AppError>;
 }
 
-/// An integer amount in minor units as an exact decimal (`4900` USD → 49.00, `5000` JPY → 5000).
-pub fn minor_amount(field: &str, minor: i64, currency: Currency) -> Result<Decimal, AppError> {
-    if minor < 0 {
-        return Err(AppError::invalid(
-            field,
-            MoneyError::Negative(minor.to_string()).to_string(),
-        ));
-    }
-    Ok(currency.from_minor(minor))
+/// An integer amount as the provider wrote it, as an exact decimal in the currency the event
+/// names (Stripe's `4900` USD → 49.00, `5000` JPY → 5000, `50000` ISK → 500).
+pub fn minor_amount(
+    field: &str,
+    minor: i64,
+    currency: Currency,
+    units: MinorUnits,
+) -> Result<Decimal, AppError> {
+    units
+        .amount(minor, currency)
+        .map_err(|e| AppError::invalid(field, e.to_string()))
 }
 
 pub fn currency(field: &str, code: &str) -> Result<Currency, AppError> {

@@ -7,6 +7,7 @@
 //! amounts, so they are authenticated and answered `ignored`.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::transaction::{Amounts, NewTransaction};
 use crate::error::AppError;
@@ -85,15 +86,13 @@ fn payment_event(
         .id
         .as_deref()
         .ok_or_else(|| AppError::invalid(field("id"), "is required"))?;
-    let currency = match tx
+    let named = tx
         .currency
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
-    {
-        Some(code) => currency(&field("currency"), code)?,
-        None => program.currency,
-    };
+        .map(|code| currency(&field("currency"), code))
+        .transpose()?;
     let cents_text = tx.amount_in_cents.map(|t| t.value).unwrap_or_default();
     let cents: i64 = cents_text.trim().parse().map_err(|_| {
         AppError::invalid(
@@ -101,7 +100,8 @@ fn payment_event(
             "must be an integer amount in cents",
         )
     })?;
-    let amount = minor_amount(&field("amount_in_cents"), cents, currency)?;
+    let currency = named.unwrap_or(program.currency);
+    let amount = minor_amount(&field("amount_in_cents"), cents, currency, Recurly::UNITS)?;
     let transaction_date = tx.date.as_ref().and_then(|t| {
         time::OffsetDateTime::parse(
             t.value.trim(),
@@ -145,6 +145,7 @@ fn payment_event(
 
 impl Provider for Recurly {
     const NAME: &'static str = "recurly";
+    const UNITS: MinorUnits = MinorUnits::Recurly;
 
     fn authenticate(
         headers: &HeaderMap,
