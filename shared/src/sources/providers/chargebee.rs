@@ -142,7 +142,8 @@ impl Provider for Chargebee {
                             tx.amount,
                             currency,
                             Self::UNITS,
-                        )?,
+                        )?
+                        .into(),
                     },
                 })
             }
@@ -239,7 +240,7 @@ mod tests {
             refund,
             RefundSpec::Part {
                 id: "txn_PartnerhookRefund02".into(),
-                amount: "3.95".parse().unwrap()
+                amount: "3.95".parse::<rust_decimal::Decimal>().unwrap().into()
             }
         );
         assert!(matches!(parse(REFUNDED), ProviderEvent::Refund { .. }));

@@ -2,10 +2,10 @@
 //! provider implements, and the checks their parsers share.
 
 use crate::domain::customer::CustomerRef;
-use crate::domain::minor_units::MinorUnits;
+use crate::domain::minor_units::{check_minor, MinorUnits};
 use crate::domain::money::Currency;
 use crate::domain::program::{Program, ProviderSecrets};
-use crate::domain::refund::RefundSpec;
+use crate::domain::refund::{RefundAmount, RefundSpec};
 use crate::domain::transaction::NewTransaction;
 use crate::domain::validate;
 use crate::error::AppError;
@@ -30,7 +30,7 @@ pub enum ProviderEvent {
         event_id: Option<String>,
         customer_key: String,
         refund_id: String,
-        amount: Decimal,
+        amount: RefundAmount,
     },
     /// The provider's customer carries a Partnerhook customer key.
     CustomerLink {
@@ -128,6 +128,25 @@ pub fn minor_amount(
     units
         .amount(minor, currency)
         .map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+/// A refund's integer amount: read now when the refund names its currency; otherwise kept as
+/// written, for the ledger to read in the currency of the payment it refunds.
+pub fn refund_amount(
+    field: &str,
+    minor: i64,
+    currency: Option<Currency>,
+    units: MinorUnits,
+) -> Result<RefundAmount, AppError> {
+    match currency {
+        Some(currency) => Ok(RefundAmount::Exact(minor_amount(
+            field, minor, currency, units,
+        )?)),
+        None => {
+            let minor = check_minor(minor).map_err(|e| AppError::invalid(field, e.to_string()))?;
+            Ok(RefundAmount::Minor { minor, units })
+        }
+    }
 }
 
 pub fn currency(field: &str, code: &str) -> Result<Currency, AppError> {

@@ -26,7 +26,7 @@ pub async fn record_customer_refund(
     if let Some(key) = fitting_transaction(app, slug, customer, &refund).await? {
         let spec = RefundSpec::Part {
             id: refund.refund_id.clone(),
-            amount: refund.amount,
+            amount: refund.amount.clone(),
         };
         return Ok((record_refund(app, program, &key, spec).await?, Some(key)));
     }
@@ -47,7 +47,7 @@ pub async fn record_customer_refund(
                 .await?;
             let spec = RefundSpec::Part {
                 id: refund.refund_id.clone(),
-                amount: refund.amount,
+                amount: refund.amount.clone(),
             };
             return Ok((record_refund(app, program, &key, spec).await?, Some(key)));
         }
@@ -87,11 +87,15 @@ async fn fitting_transaction(
         if tx.refund_ids.contains(&refund.refund_id) {
             return Ok(Some(tx.key));
         }
-        let left = tx.amounts.gross - tx.amounts.refunded;
-        if left == refund.amount {
+        // The refund is in this payment's currency when it names none.
+        let Some(amount) = refund.amount.in_currency(tx.amounts.currency) else {
+            continue;
+        };
+        let left = tx.amounts.gross.saturating_sub(tx.amounts.refunded);
+        if left == amount {
             return Ok(Some(tx.key));
         }
-        if left > refund.amount && enough_left.is_none() {
+        if left > amount && enough_left.is_none() {
             enough_left = Some(tx.key);
         }
     }
@@ -109,10 +113,12 @@ pub async fn claim_customer_refunds(
     let mut claimed = Vec::new();
     let mut left = transaction.amounts.gross;
     for refund in app.repo.customer_refunds(program, customer).await? {
-        if refund.source != transaction.source || refund.amount > left {
+        let amount = refund.amount.in_currency(transaction.amounts.currency);
+        let Some(amount) = amount.filter(|a| refund.source == transaction.source && *a <= left)
+        else {
             continue;
-        }
-        left -= refund.amount;
+        };
+        left -= amount;
         app.repo
             .delete_customer_refund(program, customer, &refund)
             .await?;
