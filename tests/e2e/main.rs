@@ -4,6 +4,7 @@
 mod custom_webhook;
 mod incoming;
 mod local_server;
+mod money;
 mod postbacks;
 mod providers;
 mod support;
