@@ -50,8 +50,11 @@ impl MinorUnits {
             // one with two decimals ("multiplying it by 100"), three-decimal ones included.
             Self::Chargebee if currency.exponent() == 0 => 0,
             Self::Chargebee => 2,
-            // Recurly's `amount_in_cents` (XML notifications) and Maxio's `amount_in_cents`
-            // publish no table of their own: the currency's ISO 4217 minor unit.
+            // Recurly's `amount_in_cents` (v2 XML, e.g. 100 for 1.00 USD in
+            // https://docs.recurly.com/recurly-subscriptions/v2.29/reference/createtransaction)
+            // and Maxio's `amount_in_cents` (https://docs.maxio.com, Webhooks Reference): no
+            // per-currency table of theirs was found, so the ISO 4217 minor unit is assumed;
+            // zero- and three-decimal currencies are unverified for both.
             Self::Recurly | Self::Chargify => currency.exponent(),
         }
     }
