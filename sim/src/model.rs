@@ -8,6 +8,7 @@
 use crate::scenario::{Channel, Refund, Sale, Scenario};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// ISO 4217's decimals of the simulated currencies.
 pub fn exponent(currency: &str) -> u32 {
     match currency {
         "JPY" => 0,
@@ -16,9 +17,19 @@ pub fn exponent(currency: &str) -> u32 {
     }
 }
 
-/// Minor units as an amount of the currency.
+/// Minor units as an amount of the currency, as ISO 4217 counts them.
 pub fn major(minor: i64, currency: &str) -> Decimal {
     Decimal::new(minor, exponent(currency))
+}
+
+/// An integer amount as the sale's sender means it: Chargebee writes every currency with
+/// subunits in hundredths, KWD included (https://apidocs.chargebee.com/docs/api/currencies);
+/// Stripe and the custom webhook follow ISO 4217 for these currencies.
+pub fn sent_amount(sale: &Sale, minor: i64) -> Decimal {
+    match (&sale.channel, exponent(sale.currency)) {
+        (Channel::Chargebee { .. }, 3) => Decimal::new(minor, 2),
+        _ => major(minor, sale.currency),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,13 +92,13 @@ fn chain(scenario: &Scenario, sale: &Sale) -> Vec<String> {
 pub fn expected(scenario: &Scenario, sale: &Sale) -> Expected {
     let refunded = refunded_minor(sale);
     let fully_refunded = refunded >= sale.gross;
-    let net = major(sale.net.unwrap_or(sale.gross), sale.currency);
-    let gross = major(sale.gross, sale.currency);
+    let net = sent_amount(sale, sale.net.unwrap_or(sale.gross));
+    let gross = sent_amount(sale, sale.gross);
     // The same order of operations as the ledger, so no rounding of a 28th digit differs.
     let commissionable = if refunded == 0 {
         net
     } else {
-        net * (gross - major(refunded, sale.currency)) / gross
+        net * (gross - sent_amount(sale, refunded)) / gross
     };
     let chain = chain(scenario, sale);
     let rewards = chain
@@ -106,7 +117,7 @@ pub fn expected(scenario: &Scenario, sale: &Sale) -> Expected {
         .filter(|r| r.amount > Decimal::ZERO)
         .collect();
     Expected {
-        refunded: major(refunded, sale.currency),
+        refunded: sent_amount(sale, refunded),
         fully_refunded,
         partner: chain.first().cloned().unwrap_or_default(),
         rewards,

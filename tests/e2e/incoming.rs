@@ -18,7 +18,7 @@ fn path_of(url: &Value) -> String {
         .unwrap_or_default()
 }
 
-async fn post(env: &Env, url: &Value, content_type: &str, body: &str) -> (u16, Value) {
+pub(crate) async fn post(env: &Env, url: &Value, content_type: &str, body: &str) -> (u16, Value) {
     let headers = [("content-type", content_type)];
     call(
         &incoming_router(env.app.clone()),
@@ -31,7 +31,7 @@ async fn post(env: &Env, url: &Value, content_type: &str, body: &str) -> (u16, V
     .await
 }
 
-async fn create_hook(env: &Env) -> Value {
+pub(crate) async fn create_hook(env: &Env) -> Value {
     let (status, hook) = env
         .api(
             "POST",
@@ -49,7 +49,7 @@ async fn create_hook(env: &Env) -> Value {
     hook
 }
 
-async fn map(env: &Env, hook: &Value, action: &str, fields: Value) -> (u16, Value) {
+pub(crate) async fn map(env: &Env, hook: &Value, action: &str, fields: Value) -> (u16, Value) {
     let id = hook["id"].as_str().unwrap_or_default();
     env.api(
         "PUT",

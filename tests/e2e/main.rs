@@ -8,6 +8,7 @@ mod custom_webhook;
 mod idempotency;
 mod incoming;
 mod local_server;
+mod money;
 mod postbacks;
 mod providers;
 mod support;

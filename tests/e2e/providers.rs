@@ -12,7 +12,7 @@ use partnerhook::sources::providers::{
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-const STRIPE_SECRET: &str = "whsec_e2e_0123456789";
+pub(crate) const STRIPE_SECRET: &str = "whsec_e2e_0123456789";
 
 fn hex_hmac(key: &str, parts: &[&[u8]]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("key");
@@ -22,19 +22,19 @@ fn hex_hmac(key: &str, parts: &[&[u8]]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
 }
 
-fn fixture(path: &str) -> String {
+pub(crate) fn fixture(path: &str) -> String {
     let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-fn basic(user: &str, password: &str) -> String {
+pub(crate) fn basic(user: &str, password: &str) -> String {
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
@@ -42,7 +42,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 /// A program with every provider's credentials, partner `pat` and customer `cust-001` of pat.
-async fn setup(backend: Backend, with_customer: bool) -> Env {
+pub(crate) async fn setup(backend: Backend, with_customer: bool) -> Env {
     let env = Env::new(backend).await;
     let (status, body) = env
         .api(
@@ -87,7 +87,7 @@ async fn send(router: &Router, path: &str, headers: &[(&str, &str)], body: &str)
     call(router, "POST", path, headers, body.as_bytes(), false).await
 }
 
-async fn stripe(env: &Env, body: &str, secret: &str, t: i64) -> (u16, Value) {
+pub(crate) async fn stripe(env: &Env, body: &str, secret: &str, t: i64) -> (u16, Value) {
     let signature = format!(
         "t={t},v1={}",
         hex_hmac(secret, &[t.to_string().as_bytes(), b".", body.as_bytes()])
@@ -105,7 +105,7 @@ async fn stripe(env: &Env, body: &str, secret: &str, t: i64) -> (u16, Value) {
     .await
 }
 
-async fn chargebee(env: &Env, body: &str, auth: &str) -> (u16, Value) {
+pub(crate) async fn chargebee(env: &Env, body: &str, auth: &str) -> (u16, Value) {
     let headers = [
         ("content-type", "application/json"),
         ("authorization", auth),
@@ -130,7 +130,7 @@ async fn recurly_xml(env: &Env, body: &str, auth: &str) -> (u16, Value) {
     .await
 }
 
-async fn chargify(env: &Env, body: &str, key: &str) -> (u16, Value) {
+pub(crate) async fn chargify(env: &Env, body: &str, key: &str) -> (u16, Value) {
     let signature = hex_hmac(key, &[body.as_bytes()]);
     let headers = [
         ("content-type", "application/x-www-form-urlencoded"),
@@ -161,7 +161,7 @@ async fn reward_amounts(env: &Env, key: &str) -> Vec<(i64, String)> {
         .collect()
 }
 
-fn status_of(answer: &(u16, Value)) -> (u16, &str) {
+pub(crate) fn status_of(answer: &(u16, Value)) -> (u16, &str) {
     (
         answer.0,
         answer.1["status"]

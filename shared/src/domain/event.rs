@@ -114,5 +114,52 @@ fn usd_cents(program: &Program, currency: Currency, amount: Decimal) -> Option<i
         return cents(usd, amount);
     }
     let rate = program.usd_rates.get(currency.code())?;
-    cents(usd, usd.round(amount * rate))
+    // Rates and amounts are bounded where they enter; a record from before may be past both.
+    cents(usd, usd.round(amount.checked_mul(*rate)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::MAX_AMOUNT;
+    use crate::domain::plan::CommissionPlan;
+
+    fn program(rates: &[(&str, Decimal)]) -> Program {
+        Program {
+            slug: "acme".into(),
+            name: "Acme".into(),
+            currency: Currency::parse("EUR").unwrap(),
+            plan: CommissionPlan::default(),
+            custom_webhook_secrets: vec![],
+            providers: Default::default(),
+            usd_rates: rates.iter().map(|(c, r)| (c.to_string(), *r)).collect(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn usd_amounts_use_the_programs_rate_and_are_null_past_any_range() {
+        let eur = Currency::parse("EUR").unwrap();
+        let p = program(&[("EUR", Decimal::new(108, 2))]);
+        assert_eq!(usd_cents(&p, eur, Decimal::new(1000, 2)), Some(1080));
+        assert_eq!(usd_cents(&program(&[]), eur, Decimal::ONE), None);
+        let top = program(&[("EUR", crate::domain::money::MAX_USD_RATE)]);
+        assert!(usd_cents(&top, eur, MAX_AMOUNT).is_some());
+        let huge = program(&[("EUR", Decimal::MAX)]);
+        assert_eq!(usd_cents(&huge, eur, Decimal::MAX), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_amount_and_no_rate_panics_the_usd_conversion(amount: (u32, u32, u32), rate: (u32, u32, u32), scale in 0u32..=28, negative: bool) {
+            let dec = |(lo, mid, hi): (u32, u32, u32)| Decimal::from_parts(lo, mid, hi, negative, scale);
+            for code in ["EUR", "JPY", "USD"] {
+                let currency = Currency::parse(code).unwrap();
+                let p = program(&[(code, dec(rate))]);
+                let _ = usd_cents(&p, currency, dec(amount));
+                let _ = cents(currency, dec(amount));
+            }
+        }
+    }
 }

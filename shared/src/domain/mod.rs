@@ -9,6 +9,7 @@ pub mod event;
 pub mod hook;
 pub mod idempotency;
 pub mod inbox;
+pub mod minor_units;
 pub mod money;
 pub mod outcome;
 pub mod partner;

@@ -5,6 +5,18 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The largest amount Partnerhook takes, in major units of any currency: 10^12. Far above any
+/// single payment (Stripe's `amount` holds at most eight digits of minor units, twelve for IDR:
+/// https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts), and small enough that
+/// an amount in minor units (at most four decimals), a reward of it, or its USD value at up to
+/// [`MAX_USD_RATE`] in cents all fit an `i64`, far inside `Decimal`'s range.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
+/// The largest USD rate a program may set: USD per unit of a currency. The dearest unit in the
+/// ISO table, Chile's CLF, is worth some 40 USD; 10,000 leaves room and keeps USD cents of
+/// [`MAX_AMOUNT`] within an `i64`.
+pub const MAX_USD_RATE: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
 /// An ISO 4217 currency code that Partnerhook knows the minor unit of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -72,7 +84,7 @@ pub enum MoneyError {
     },
     #[error("amount must not be negative, got {0}")]
     Negative(String),
-    #[error("amount {0} is too large")]
+    #[error("amount {0} is too large: the most Partnerhook takes is 10^12 (1000000000000)")]
     TooLarge(String),
 }
 
@@ -118,28 +130,19 @@ impl Currency {
         Decimal::new(minor, u32::from(self.exponent))
     }
 
-    /// The amount in minor units; the amount must already be rounded to the minor unit.
+    /// The amount in minor units, rounded to the minor unit first.
     pub fn to_minor(&self, amount: Decimal) -> Result<i64, MoneyError> {
-        let scaled = self.round(amount) * Decimal::from(10i64.pow(u32::from(self.exponent)));
-        i64::try_from(scaled.trunc()).map_err(|_| MoneyError::TooLarge(amount.to_string()))
+        let too_large = || MoneyError::TooLarge(amount.to_string());
+        let scaled = self
+            .round(amount)
+            .checked_mul(Decimal::from(10i64.pow(u32::from(self.exponent))))
+            .ok_or_else(too_large)?;
+        i64::try_from(scaled.trunc()).map_err(|_| too_large())
     }
 
     /// Parses a decimal string such as "199.00" into an exact, non-negative amount in this currency.
     pub fn parse_amount(&self, text: &str) -> Result<Decimal, MoneyError> {
-        let trimmed = text.trim();
-        let is_plain = !trimmed.is_empty()
-            && trimmed
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-            && trimmed.chars().filter(|c| *c == '.').count() <= 1;
-        if !is_plain {
-            return Err(MoneyError::NotDecimal(text.to_string()));
-        }
-        let amount =
-            Decimal::from_str(trimmed).map_err(|_| MoneyError::NotDecimal(text.to_string()))?;
-        if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(MoneyError::Negative(text.to_string()));
-        }
+        let amount = parse_decimal(text)?;
         if amount.normalize().scale() > u32::from(self.exponent) {
             return Err(MoneyError::TooPrecise {
                 amount: text.to_string(),
@@ -147,11 +150,32 @@ impl Currency {
                 exponent: self.exponent,
             });
         }
-        if amount > Decimal::from(1_000_000_000_000i64) {
-            return Err(MoneyError::TooLarge(text.to_string()));
-        }
         Ok(self.round(amount))
     }
+}
+
+/// Parses a decimal string such as "199.00" whose currency is not known yet: plain digits with
+/// at most one point, not negative, at most [`MAX_AMOUNT`]. `Currency::parse_amount` then holds
+/// it to a currency's minor unit.
+pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
+    let trimmed = text.trim();
+    let is_plain = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        && trimmed.chars().filter(|c| *c == '.').count() <= 1;
+    if !is_plain {
+        return Err(MoneyError::NotDecimal(text.to_string()));
+    }
+    let amount =
+        Decimal::from_str(trimmed).map_err(|_| MoneyError::NotDecimal(text.to_string()))?;
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(MoneyError::Negative(text.to_string()));
+    }
+    if amount > MAX_AMOUNT {
+        return Err(MoneyError::TooLarge(text.to_string()));
+    }
+    Ok(amount.abs())
 }
 
 impl fmt::Display for Currency {
@@ -239,5 +263,66 @@ mod tests {
         let jpy = Currency::parse("JPY").unwrap();
         assert!(jpy.parse_amount("100.5").is_err());
         assert_eq!(jpy.parse_amount("100.0").unwrap().to_string(), "100");
+    }
+
+    #[test]
+    fn amounts_past_the_maximum_are_refused_and_the_maximum_fits_minor_units() {
+        assert_eq!(MAX_AMOUNT, Decimal::from(1_000_000_000_000i64));
+        assert_eq!(MAX_USD_RATE, Decimal::from(10_000));
+        let eur = Currency::parse("EUR").unwrap();
+        assert!(eur.parse_amount("1000000000000.00").is_ok());
+        assert!(matches!(
+            eur.parse_amount("1000000000000.01"),
+            Err(MoneyError::TooLarge(_))
+        ));
+        assert!(matches!(
+            parse_decimal(&"9".repeat(40)),
+            Err(MoneyError::NotDecimal(_) | MoneyError::TooLarge(_))
+        ));
+        let clf = Currency::parse("CLF").unwrap();
+        assert!(
+            clf.to_minor(MAX_AMOUNT).is_ok(),
+            "four decimals still fit an i64"
+        );
+        let usd = Currency::parse("USD").unwrap();
+        let dearest = MAX_AMOUNT * MAX_USD_RATE;
+        assert!(
+            usd.to_minor(dearest).is_ok(),
+            "USD cents at the top rate fit too"
+        );
+        assert!(matches!(
+            usd.to_minor(Decimal::MAX),
+            Err(MoneyError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn decimals_without_a_currency_parse_exactly() {
+        assert_eq!(parse_decimal(" 1.234 ").unwrap().to_string(), "1.234");
+        assert_eq!(parse_decimal("-0").unwrap(), Decimal::ZERO);
+        assert!(matches!(parse_decimal("-1"), Err(MoneyError::Negative(_))));
+        assert!(matches!(
+            parse_decimal("1e3"),
+            Err(MoneyError::NotDecimal(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_text_and_no_decimal_panics_money(text in ".{0,64}", digits in "[0-9.-]{0,64}", lo: u32, mid: u32, hi: u32, negative: bool, scale in 0u32..=28) {
+            for code in ["USD", "JPY", "KWD", "CLF"] {
+                let currency = Currency::parse(code).unwrap();
+                for input in [&text, &digits] {
+                    if let Ok(amount) = currency.parse_amount(input) {
+                        proptest::prop_assert!(amount <= MAX_AMOUNT && !amount.is_sign_negative());
+                        proptest::prop_assert!(currency.to_minor(amount).is_ok());
+                    }
+                    let _ = parse_decimal(input);
+                }
+                let odd = Decimal::from_parts(lo, mid, hi, negative, scale);
+                let _ = currency.round(odd);
+                let _ = currency.to_minor(odd);
+            }
+        }
     }
 }

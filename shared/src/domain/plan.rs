@@ -28,6 +28,8 @@ pub enum PlanError {
     LevelCount,
     #[error("level {0} must be a percentage between 0 and 100")]
     Percent(usize),
+    #[error("the levels add up to {0} %: together they may pay out at most 100 % of a sale")]
+    Total(Decimal),
 }
 
 /// A reward the plan grants, before it is stored.
@@ -44,10 +46,16 @@ impl CommissionPlan {
         if self.levels.is_empty() || self.levels.len() > MAX_LEVELS {
             return Err(PlanError::LevelCount);
         }
+        let mut total = Decimal::ZERO;
         for (i, pct) in self.levels.iter().enumerate() {
-            if pct.is_sign_negative() || *pct > Decimal::from(100) {
+            if pct.is_sign_negative() || *pct > Decimal::ONE_HUNDRED {
                 return Err(PlanError::Percent(i + 1));
             }
+            // At most ten levels of at most 100 each: the sum cannot overflow.
+            total += *pct;
+        }
+        if total > Decimal::ONE_HUNDRED {
+            return Err(PlanError::Total(total));
         }
         Ok(())
     }
@@ -60,7 +68,7 @@ impl CommissionPlan {
             .zip(chain)
             .enumerate()
             .filter_map(|(i, (pct, partner))| {
-                let amount = reward_amount(amounts, *pct);
+                let amount = reward_amount(amounts, *pct)?;
                 let level = u8::try_from(i + 1).ok()?;
                 (amount > Decimal::ZERO).then(|| RewardDraft {
                     level,
@@ -73,11 +81,13 @@ impl CommissionPlan {
     }
 }
 
-/// `percent` of the commissionable amount, rounded to the currency's minor unit.
-pub fn reward_amount(amounts: &Amounts, percent: Decimal) -> Decimal {
-    amounts
-        .currency
-        .round(amounts.commissionable() * percent / Decimal::from(100))
+/// `percent` of the commissionable amount, rounded to the currency's minor unit. `None` past
+/// `Decimal`'s range, which only a percentage over 100 of a record from before amounts were
+/// bounded can reach: a valid percentage is a share of at most the whole.
+pub fn reward_amount(amounts: &Amounts, percent: Decimal) -> Option<Decimal> {
+    let share = percent.checked_div(Decimal::ONE_HUNDRED)?;
+    let amount = amounts.commissionable().checked_mul(share)?;
+    Some(amounts.currency.round(amount))
 }
 
 #[cfg(test)]
@@ -154,5 +164,44 @@ mod tests {
             .validate(),
             Err(PlanError::Percent(2))
         );
+    }
+
+    #[test]
+    fn levels_may_pay_out_at_most_the_whole_sale() {
+        let plan = |levels: &[i64]| CommissionPlan {
+            levels: levels.iter().map(|l| Decimal::from(*l)).collect(),
+        };
+        assert!(plan(&[50, 30, 20]).validate().is_ok());
+        let over = plan(&[60, 30, 20]).validate();
+        assert_eq!(over, Err(PlanError::Total(Decimal::from(110))));
+        assert!(over
+            .unwrap_err()
+            .to_string()
+            .contains("at most 100 % of a sale"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rewards_of_any_amount_and_percentage_never_panic(gross: (u32, u32, u32), net: (u32, u32, u32), refunded: (u32, u32, u32), percent: (u32, u32, u32), scale in 0u32..=28, negative: bool) {
+            let dec = |(lo, mid, hi): (u32, u32, u32)| Decimal::from_parts(lo, mid, hi, negative, scale);
+            for code in ["USD", "JPY", "CLF"] {
+                let amounts = Amounts {
+                    net: Some(dec(net)),
+                    refunded: dec(refunded),
+                    ..Amounts::new(Currency::parse(code).unwrap(), dec(gross))
+                };
+                let _ = reward_amount(&amounts, dec(percent));
+                let plan = CommissionPlan { levels: vec![dec(percent); 3] };
+                let _ = plan.validate();
+                let _ = plan.rewards(&amounts, &chain(&["a", "b", "c"]));
+            }
+        }
+
+        #[test]
+        fn bounded_amounts_always_have_a_reward(gross in 0i64..=1_000_000_000_000i64, scale in 0u32..=4, percent in 0u32..=10_000) {
+            let amounts = Amounts::new(Currency::parse("CLF").unwrap(), Decimal::new(gross, scale));
+            let reward = reward_amount(&amounts, Decimal::new(i64::from(percent), 2));
+            proptest::prop_assert!(reward.is_some_and(|r| r <= amounts.gross.round_dp(4)));
+        }
     }
 }

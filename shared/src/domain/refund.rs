@@ -1,5 +1,11 @@
 //! Refunds: how much one takes back, applied to a transaction so that a repeat counts once.
+//!
+//! A refund's amount is in the currency of the payment it refunds. When the refund names no
+//! currency (Chargify's `refund_success`, Recurly XML without `<currency>`), its integer amount
+//! is kept as the provider wrote it and read once the payment, and so its currency, is known.
 
+use crate::domain::minor_units::MinorUnits;
+use crate::domain::money::Currency;
 use crate::domain::time::Millis;
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use rust_decimal::Decimal;
@@ -14,7 +20,37 @@ pub enum RefundSpec {
     /// The total refunded so far (Stripe's cumulative `amount_refunded`).
     Total { amount: Decimal },
     /// One refund of several, with its own id (Chargebee and Chargify refund transactions).
-    Part { id: String, amount: Decimal },
+    Part { id: String, amount: RefundAmount },
+}
+
+/// A refund's amount, in the currency of the payment it refunds. Stored records hold a bare
+/// decimal (`"3.95"`), which still reads as `Exact`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RefundAmount {
+    /// A decimal: the refund named its currency, or the sender wrote the amount out.
+    Exact(Decimal),
+    /// An integer as the provider wrote it, in a currency the refund does not name: read by
+    /// the provider's table in the payment's currency. Checked by `minor_units::check_minor`
+    /// before it is kept.
+    Minor { minor: i64, units: MinorUnits },
+}
+
+impl RefundAmount {
+    /// The amount in the payment's `currency`, held to its minor unit; `None` for an integer
+    /// that fits no amount (refused before it is kept, so only a corrupt record has one).
+    pub fn in_currency(&self, currency: Currency) -> Option<Decimal> {
+        match self {
+            Self::Exact(amount) => Some(currency.round(*amount)),
+            Self::Minor { minor, units } => units.amount(*minor, currency).ok(),
+        }
+    }
+}
+
+impl From<Decimal> for RefundAmount {
+    fn from(amount: Decimal) -> Self {
+        Self::Exact(amount)
+    }
 }
 
 impl RefundSpec {
@@ -37,8 +73,15 @@ impl RefundSpec {
                 if tx.refund_ids.contains(id) {
                     return false;
                 }
+                let Some(amount) = amount.in_currency(tx.amounts.currency) else {
+                    return false;
+                };
                 tx.refund_ids.push(id.clone());
-                (tx.amounts.refunded + *amount).min(gross)
+                // Past `Decimal`'s range the sum is more than the gross anyway.
+                tx.amounts
+                    .refunded
+                    .checked_add(amount)
+                    .map_or(gross, |sum| sum.min(gross))
             }
         };
         if refunded <= tx.amounts.refunded && !matches!(self, Self::Part { .. }) {
@@ -59,7 +102,7 @@ impl RefundSpec {
 pub struct CustomerRefund {
     pub source: String,
     pub refund_id: String,
-    pub amount: Decimal,
+    pub amount: RefundAmount,
 }
 
 #[cfg(test)]
@@ -69,6 +112,10 @@ mod tests {
     use crate::domain::transaction::{Amounts, Product};
 
     fn tx(gross: i64) -> Transaction {
+        tx_in("USD", Decimal::new(gross, 2))
+    }
+
+    fn tx_in(currency: &str, gross: Decimal) -> Transaction {
         Transaction {
             key: "t".into(),
             source: "test".into(),
@@ -78,7 +125,7 @@ mod tests {
             partner_key: None,
             status: TransactionStatus::Commissioned,
             unassigned_reason: None,
-            amounts: Amounts::new(Currency::parse("USD").unwrap(), Decimal::new(gross, 2)),
+            amounts: Amounts::new(Currency::parse(currency).unwrap(), gross),
             product: Product::default(),
             campaign_slug: None,
             is_recurring: false,
@@ -123,7 +170,7 @@ mod tests {
         let mut t = tx(1395);
         let part = |id: &str, cents| RefundSpec::Part {
             id: id.into(),
-            amount: Decimal::new(cents, 2),
+            amount: Decimal::new(cents, 2).into(),
         };
         assert!(part("r1", 395).apply(&mut t, 1));
         assert!(!part("r1", 395).apply(&mut t, 1));
@@ -133,5 +180,82 @@ mod tests {
         let mut full = tx(100);
         assert!(RefundSpec::Full.apply(&mut full, 1));
         assert_eq!(full.amounts.refunded, Decimal::new(100, 2));
+    }
+
+    #[test]
+    fn a_refund_without_a_currency_is_read_in_the_payments() {
+        // Chargify's refund_success: 2000 in whatever the payment was made in.
+        let part = RefundSpec::Part {
+            id: "r1".into(),
+            amount: RefundAmount::Minor {
+                minor: 2_000,
+                units: MinorUnits::Chargify,
+            },
+        };
+        let mut jpy = tx_in("JPY", Decimal::from(5_000));
+        assert!(part.apply(&mut jpy, 1));
+        assert_eq!(jpy.amounts.refunded.to_string(), "2000");
+        let mut usd = tx_in("USD", Decimal::new(5_000, 2));
+        assert!(part.apply(&mut usd, 1));
+        assert_eq!(usd.amounts.refunded.to_string(), "20.00");
+        // A decimal the sender wrote is held to the payment's minor unit.
+        let written = RefundSpec::Part {
+            id: "r2".into(),
+            amount: Decimal::new(1_234, 3).into(),
+        };
+        let mut kwd = tx_in("KWD", Decimal::from(10));
+        assert!(written.apply(&mut kwd, 1));
+        assert_eq!(kwd.amounts.refunded.to_string(), "1.234");
+    }
+
+    #[test]
+    fn stored_refunds_keep_their_shape() {
+        let old = r#"{"kind":"part","id":"txn_1","amount":"3.95"}"#;
+        let spec: RefundSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            spec,
+            RefundSpec::Part {
+                id: "txn_1".into(),
+                amount: Decimal::new(395, 2).into()
+            }
+        );
+        assert_eq!(serde_json::to_string(&spec).unwrap(), old);
+        let minor = RefundSpec::Part {
+            id: "r".into(),
+            amount: RefundAmount::Minor {
+                minor: 2_000,
+                units: MinorUnits::Chargify,
+            },
+        };
+        let text = serde_json::to_string(&minor).unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"part","id":"r","amount":{"minor":2000,"units":"chargify"}}"#
+        );
+        assert_eq!(serde_json::from_str::<RefundSpec>(&text).unwrap(), minor);
+        let kept = r#"{"source":"recurly","refund_id":"r","amount":"32.95"}"#;
+        let refund: CustomerRefund = serde_json::from_str(kept).unwrap();
+        assert_eq!(refund.amount, Decimal::new(3_295, 2).into());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_refund_of_any_size_panics(gross_parts: (u32, u32, u32), refunded_parts: (u32, u32, u32), amount_parts: (u32, u32, u32), scale in 0u32..=28, minor: i64) {
+            let dec = |(lo, mid, hi): (u32, u32, u32)| Decimal::from_parts(lo, mid, hi, false, scale);
+            for code in ["USD", "JPY", "KWD"] {
+                let mut t = tx_in(code, dec(gross_parts));
+                t.amounts.refunded = dec(refunded_parts);
+                for spec in [
+                    RefundSpec::Full,
+                    RefundSpec::Total { amount: dec(amount_parts) },
+                    RefundSpec::Part { id: "a".into(), amount: dec(amount_parts).into() },
+                    RefundSpec::Part { id: "b".into(), amount: RefundAmount::Minor { minor, units: MinorUnits::Stripe } },
+                ] {
+                    spec.apply(&mut t, 1);
+                    proptest::prop_assert!(t.amounts.refunded <= t.amounts.gross.max(dec(refunded_parts)));
+                }
+                let _ = t.amounts.commissionable();
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! secrets write-only. Pure.
 
 use crate::domain::error::FieldError;
-use crate::domain::money::Currency;
+use crate::domain::money::{Currency, MAX_USD_RATE};
 use crate::domain::plan::CommissionPlan;
 use crate::domain::program::{BasicCredential, Program, ProviderSecrets};
 use crate::domain::time::Millis;
@@ -244,9 +244,12 @@ pub fn apply_patch(
                 .trim()
                 .parse::<Decimal>()
                 .ok()
-                .filter(|r| *r > Decimal::ZERO)
+                .filter(|r| *r > Decimal::ZERO && *r <= MAX_USD_RATE)
                 .ok_or_else(|| {
-                    FieldError::new(&field, "must be a positive decimal such as \"1.08\"")
+                    FieldError::new(
+                        &field,
+                        format!("must be a positive decimal such as \"1.08\", at most {MAX_USD_RATE} (USD per unit)"),
+                    )
                 })?;
             parsed.insert(currency.code().to_string(), rate);
         }

@@ -86,7 +86,15 @@ impl Amounts {
         if self.gross.is_zero() || self.refunded >= self.gross {
             return Decimal::ZERO;
         }
-        base * (self.gross - self.refunded) / self.gross
+        let Some(left) = self.gross.checked_sub(self.refunded) else {
+            return Decimal::ZERO;
+        };
+        // Multiplying first keeps every digit; past `Decimal`'s range (amounts are bounded
+        // where they enter, so only for records from before) the share is taken first.
+        base.checked_mul(left)
+            .and_then(|product| product.checked_div(self.gross))
+            .or_else(|| left.checked_div(self.gross)?.checked_mul(base))
+            .unwrap_or(Decimal::ZERO)
     }
 }
 
@@ -272,6 +280,17 @@ mod tests {
         amounts.net = Some(Decimal::new(4000, 2));
         assert_eq!(usd.round(amounts.commissionable()).to_string(), "24.49");
         amounts.refunded = Decimal::new(4900, 2);
+        assert_eq!(amounts.commissionable(), Decimal::ZERO);
+    }
+
+    #[test]
+    fn huge_stored_amounts_still_give_a_commissionable_amount() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut amounts = Amounts::new(usd, Decimal::MAX);
+        amounts.refunded = Decimal::ONE;
+        // Decimal::MAX × (MAX − 1) overflows; the share is taken first instead of panicking.
+        assert!(amounts.commissionable() > Decimal::ZERO);
+        amounts.refunded = -Decimal::MAX;
         assert_eq!(amounts.commissionable(), Decimal::ZERO);
     }
 }

@@ -187,6 +187,18 @@ mod tests {
                 "commission.levels",
             ),
             (
+                serde_json::json!({"commission": {"levels": ["60", 30, "10.01"]}}),
+                "commission.levels",
+            ),
+            (
+                serde_json::json!({"usd_rates": {"EUR": "10000.01"}}),
+                "usd_rates.EUR",
+            ),
+            (
+                serde_json::json!({"usd_rates": {"EUR": "0"}}),
+                "usd_rates.EUR",
+            ),
+            (
                 serde_json::json!({"custom_webhook": {"secrets": ["short"]}}),
                 "custom_webhook.secrets",
             ),

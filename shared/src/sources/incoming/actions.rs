@@ -9,7 +9,7 @@ use crate::domain::outcome::Outcome;
 use crate::domain::partner::{PartnerInput, PartnerRef};
 use crate::domain::program::Program;
 use crate::domain::refund::RefundSpec;
-use crate::domain::transaction::{Amounts, NewTransaction, Product};
+use crate::domain::transaction::{Amounts, NewTransaction, Product, Transaction};
 use crate::domain::validate::validate_key;
 use crate::error::AppError;
 use crate::sources::incoming::body::read_body;
@@ -94,10 +94,18 @@ pub async fn apply(
         Action::CreateTransaction => create_transaction(app, program, hook, &mapped, body).await?,
         Action::RefundTransaction => {
             let key = mapped.required("transaction_key")?;
-            let refund = match mapped.amount("amount", program.currency)? {
+            // A refund is in the currency of the payment it refunds: read in it when the
+            // payment is recorded; otherwise kept as written and held to its minor unit when
+            // the payment arrives.
+            let paid_in = app
+                .repo
+                .find::<Transaction>(slug, &key)
+                .await?
+                .map(|tx| tx.amounts.currency);
+            let refund = match mapped.amount_in("amount", paid_in)? {
                 Some(amount) => RefundSpec::Part {
                     id: digest_key("inc_", hook, body),
-                    amount,
+                    amount: amount.into(),
                 },
                 None => RefundSpec::Full,
             };

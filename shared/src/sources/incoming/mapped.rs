@@ -2,7 +2,7 @@
 //! converted, with errors that name that path.
 
 use crate::domain::hook::lookup;
-use crate::domain::money::Currency;
+use crate::domain::money::{parse_decimal, Currency};
 use crate::error::AppError;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -60,13 +60,25 @@ impl Mapped<'_> {
         })
     }
 
+    /// A decimal amount held to `currency`'s minor unit; a finer one is refused.
     pub fn amount(&self, target: &str, currency: Currency) -> Result<Option<Decimal>, AppError> {
+        self.amount_in(target, Some(currency))
+    }
+
+    /// A decimal amount in `currency`, or as written when the currency is not known yet.
+    pub fn amount_in(
+        &self,
+        target: &str,
+        currency: Option<Currency>,
+    ) -> Result<Option<Decimal>, AppError> {
         let path = self.path_of(target);
         self.text(target)?
             .map(|text| {
-                currency
-                    .parse_amount(&text)
-                    .map_err(|e| AppError::invalid(path, e.to_string()))
+                match currency {
+                    Some(currency) => currency.parse_amount(&text),
+                    None => parse_decimal(&text),
+                }
+                .map_err(|e| AppError::invalid(path, e.to_string()))
             })
             .transpose()
     }

@@ -4,6 +4,7 @@
 //! (`refunded_txn_id`); `customer_created` / `customer_changed` link Chargebee customers.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{Amounts, NewTransaction, Product};
@@ -73,6 +74,7 @@ fn customer_key(customer: Option<&Customer>) -> Option<String> {
 
 impl Provider for Chargebee {
     const NAME: &'static str = "chargebee";
+    const UNITS: MinorUnits = MinorUnits::Chargebee;
 
     fn authenticate(
         headers: &HeaderMap,
@@ -100,7 +102,12 @@ impl Provider for Chargebee {
                     provider_id: content.customer.map(|c| c.id).or(tx.customer_id),
                 };
                 let currency = currency("content.transaction.currency_code", &tx.currency_code)?;
-                let amount = minor_amount("content.transaction.amount", tx.amount, currency)?;
+                let amount = minor_amount(
+                    "content.transaction.amount",
+                    tx.amount,
+                    currency,
+                    Self::UNITS,
+                )?;
                 Ok(ProviderEvent::Payment {
                     event_id,
                     customer,
@@ -130,7 +137,13 @@ impl Provider for Chargebee {
                     transaction_key: key("content.transaction.refunded_txn_id", &original)?,
                     refund: RefundSpec::Part {
                         id: key("content.transaction.id", &tx.id)?,
-                        amount: minor_amount("content.transaction.amount", tx.amount, currency)?,
+                        amount: minor_amount(
+                            "content.transaction.amount",
+                            tx.amount,
+                            currency,
+                            Self::UNITS,
+                        )?
+                        .into(),
                     },
                 })
             }
@@ -227,7 +240,7 @@ mod tests {
             refund,
             RefundSpec::Part {
                 id: "txn_PartnerhookRefund02".into(),
-                amount: "3.95".parse().unwrap()
+                amount: "3.95".parse::<rust_decimal::Decimal>().unwrap().into()
             }
         );
         assert!(matches!(parse(REFUNDED), ProviderEvent::Refund { .. }));
@@ -236,6 +249,25 @@ mod tests {
         };
         assert_eq!(customer_key, "cust-001");
         assert!(matches!(parse(SUBSCRIPTION), ProviderEvent::Ignored { .. }));
+    }
+
+    /// https://apidocs.chargebee.com/docs/api/currencies: two decimals for every currency that
+    /// has subunits, three-decimal ones included; none for zero-decimal ones.
+    #[test]
+    fn amounts_are_read_by_chargebees_table() {
+        let paid = |code: &str| {
+            let body = PAID.replace(
+                "\"currency_code\": \"USD\"",
+                &format!("\"currency_code\": \"{code}\""),
+            );
+            let ProviderEvent::Payment { payment, .. } = parse(&body) else {
+                panic!("payment")
+            };
+            payment.amounts.gross.to_string()
+        };
+        assert_eq!(paid("KWD"), "13.950", "1395 is 13.95 KWD, not ISO's 1.395");
+        assert_eq!(paid("JPY"), "1395");
+        assert_eq!(paid("EUR"), "13.95");
     }
 
     #[test]

@@ -1,17 +1,21 @@
 //! Chargify (Maxio Advanced Billing): `X-Chargify-Webhook-Signature-Hmac-Sha-256`, the hex
 //! HMAC-SHA256 of the raw form body keyed with the site shared key; form-encoded bodies with
 //! `payload[...][...]` keys. `payment_success` names its customer by
-//! `payload[subscription][customer][reference]`; `refund_success` refunds a payment.
+//! `payload[subscription][customer][reference]`; `refund_success` refunds a payment. A refund
+//! names no currency: its `amount_in_cents` is read in the payment's, once that is known.
 
 use crate::crypto::signature::any_secret_matches_hex;
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{Amounts, NewTransaction, Product};
 use crate::error::AppError;
 use crate::sources::authenticity::header_text;
 use crate::sources::body::require_media_type;
-use crate::sources::providers::event::{currency, key, minor_amount, Provider, ProviderEvent};
+use crate::sources::providers::event::{
+    currency, key, minor_amount, refund_amount, Provider, ProviderEvent,
+};
 use axum::http::HeaderMap;
 use std::collections::HashMap;
 
@@ -52,6 +56,7 @@ impl Form {
 
 impl Provider for Chargify {
     const NAME: &'static str = "chargify";
+    const UNITS: MinorUnits = MinorUnits::Chargify;
 
     fn authenticate(
         headers: &HeaderMap,
@@ -81,14 +86,14 @@ impl Provider for Chargify {
         let form = Form::parse(body)?;
         let event_id = Some(key("id", form.require("id")?)?);
         let event = form.require("event")?;
-        let currency = match form.first(&[
+        let named = [
             "payload[subscription][currency]",
             "payload[transaction][currency]",
             "payload[currency]",
-        ]) {
-            Some(code) => currency("payload[subscription][currency]", code)?,
-            None => program.currency,
-        };
+        ]
+        .into_iter()
+        .find_map(|field| form.get(field).map(|code| currency(field, code)))
+        .transpose()?;
         match event {
             "payment_success" => {
                 let customer = CustomerRef {
@@ -99,8 +104,15 @@ impl Provider for Chargify {
                         .get("payload[subscription][customer][id]")
                         .map(str::to_string),
                 };
+                // A payment without a currency is in the program's.
+                let currency = named.unwrap_or(program.currency);
                 let amount_field = "payload[transaction][amount_in_cents]";
-                let amount = minor_amount(amount_field, form.cents(amount_field)?, currency)?;
+                let amount = minor_amount(
+                    amount_field,
+                    form.cents(amount_field)?,
+                    currency,
+                    Self::UNITS,
+                )?;
                 Ok(ProviderEvent::Payment {
                     event_id,
                     customer,
@@ -124,7 +136,8 @@ impl Provider for Chargify {
             }
             "refund_success" => {
                 let amount_field = "payload[amount_in_cents]";
-                let amount = minor_amount(amount_field, form.cents(amount_field)?, currency)?;
+                let amount =
+                    refund_amount(amount_field, form.cents(amount_field)?, named, Self::UNITS)?;
                 // No refund id is documented; the webhook id is stable across retries.
                 let refund_id = form
                     .first(&["payload[refund_id]", "id"])
@@ -150,6 +163,7 @@ impl Provider for Chargify {
 mod tests {
     use super::*;
     use crate::crypto::signature::hmac_sha256;
+    use crate::domain::refund::RefundAmount;
     use crate::sources::providers::event::testing::{headers, program};
     use proptest::prelude::*;
 
@@ -227,11 +241,41 @@ mod tests {
             refund,
             RefundSpec::Part {
                 id: "912004512".into(),
-                amount: "20.00".parse().unwrap()
+                amount: RefundAmount::Minor {
+                    minor: 2000,
+                    units: MinorUnits::Chargify
+                }
             }
         );
         assert!(matches!(parse(REFUND), Ok(ProviderEvent::Refund { .. })));
         assert!(matches!(parse(SIGNUP), Ok(ProviderEvent::Ignored { .. })));
+    }
+
+    /// refund_success names no currency: its cents are not the program's but the payment's.
+    #[test]
+    fn a_refund_is_kept_in_minor_units_unless_it_names_its_currency() {
+        let Ok(ProviderEvent::Refund { refund, .. }) = parse(PARTIAL) else {
+            panic!("refund")
+        };
+        let RefundSpec::Part { amount, .. } = refund else {
+            panic!("a partial refund")
+        };
+        let jpy = crate::domain::money::Currency::parse("JPY").unwrap();
+        assert_eq!(
+            amount.in_currency(jpy),
+            Some(rust_decimal::Decimal::from(2000))
+        );
+        let named = format!("{PARTIAL}&payload[currency]=JPY");
+        let Ok(ProviderEvent::Refund {
+            refund: RefundSpec::Part { amount, .. },
+            ..
+        }) = parse(&named)
+        else {
+            panic!("refund")
+        };
+        assert_eq!(amount, RefundAmount::Exact(2000.into()));
+        let huge = PARTIAL.replace("[amount_in_cents]=2000", "[amount_in_cents]=1000000000001");
+        assert!(matches!(parse(&huge), Err(AppError::InvalidField { .. })));
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! provider implements, and the checks their parsers share.
 
 use crate::domain::customer::CustomerRef;
-use crate::domain::money::{Currency, MoneyError};
+use crate::domain::minor_units::{check_minor, MinorUnits};
+use crate::domain::money::Currency;
 use crate::domain::program::{Program, ProviderSecrets};
-use crate::domain::refund::RefundSpec;
+use crate::domain::refund::{RefundAmount, RefundSpec};
 use crate::domain::transaction::NewTransaction;
 use crate::domain::validate;
 use crate::error::AppError;
@@ -29,7 +30,7 @@ pub enum ProviderEvent {
         event_id: Option<String>,
         customer_key: String,
         refund_id: String,
-        amount: Decimal,
+        amount: RefundAmount,
     },
     /// The provider's customer carries a Partnerhook customer key.
     CustomerLink {
@@ -97,6 +98,9 @@ pub trait Provider {
     /// The path segment and the transactions' `source`: `stripe`, `chargebee`, ...
     const NAME: &'static str;
 
+    /// How the provider writes amounts as integers (see `domain::minor_units`).
+    const UNITS: MinorUnits;
+
     /// Checks the request against the program's credentials; `now` is epoch seconds.
     fn authenticate(
         headers: &HeaderMap,
@@ -113,15 +117,36 @@ pub trait Provider {
     ) -> Result<ProviderEvent, AppError>;
 }
 
-/// An integer amount in minor units as an exact decimal (`4900` USD → 49.00, `5000` JPY → 5000).
-pub fn minor_amount(field: &str, minor: i64, currency: Currency) -> Result<Decimal, AppError> {
-    if minor < 0 {
-        return Err(AppError::invalid(
-            field,
-            MoneyError::Negative(minor.to_string()).to_string(),
-        ));
+/// An integer amount as the provider wrote it, as an exact decimal in the currency the event
+/// names (Stripe's `4900` USD → 49.00, `5000` JPY → 5000, `50000` ISK → 500).
+pub fn minor_amount(
+    field: &str,
+    minor: i64,
+    currency: Currency,
+    units: MinorUnits,
+) -> Result<Decimal, AppError> {
+    units
+        .amount(minor, currency)
+        .map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+/// A refund's integer amount: read now when the refund names its currency; otherwise kept as
+/// written, for the ledger to read in the currency of the payment it refunds.
+pub fn refund_amount(
+    field: &str,
+    minor: i64,
+    currency: Option<Currency>,
+    units: MinorUnits,
+) -> Result<RefundAmount, AppError> {
+    match currency {
+        Some(currency) => Ok(RefundAmount::Exact(minor_amount(
+            field, minor, currency, units,
+        )?)),
+        None => {
+            let minor = check_minor(minor).map_err(|e| AppError::invalid(field, e.to_string()))?;
+            Ok(RefundAmount::Minor { minor, units })
+        }
     }
-    Ok(currency.from_minor(minor))
 }
 
 pub fn currency(field: &str, code: &str) -> Result<Currency, AppError> {

@@ -3,10 +3,12 @@
 //! of `"{ms}.{body}"`, five minutes either way). The XML root names the notification:
 //! `successful_payment_notification` (customer key = `<account_code>`) is the payment and
 //! `successful_refund_notification` the refund; the refund names no payment, only its account
-//! and amount, so the ledger matches it to the account's payments. JSON notifications carry no
-//! amounts, so they are authenticated and answered `ignored`.
+//! and amount, so the ledger matches it to the account's payments. A payment without
+//! `<currency>` is in the program's; a refund without one is read in its payment's. JSON
+//! notifications carry no amounts, so they are authenticated and answered `ignored`.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::transaction::{Amounts, NewTransaction};
 use crate::error::AppError;
@@ -14,7 +16,9 @@ use crate::sources::authenticity::{
     check_timestamp, header_text, timestamped_hmac_matches, verify_basic,
 };
 use crate::sources::body::{parse_json, require_media_type};
-use crate::sources::providers::event::{currency, key, minor_amount, Provider, ProviderEvent};
+use crate::sources::providers::event::{
+    currency, key, minor_amount, refund_amount, Provider, ProviderEvent,
+};
 use axum::http::HeaderMap;
 use quick_xml::events::Event;
 use serde::Deserialize;
@@ -85,15 +89,13 @@ fn payment_event(
         .id
         .as_deref()
         .ok_or_else(|| AppError::invalid(field("id"), "is required"))?;
-    let currency = match tx
+    let named = tx
         .currency
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
-    {
-        Some(code) => currency(&field("currency"), code)?,
-        None => program.currency,
-    };
+        .map(|code| currency(&field("currency"), code))
+        .transpose()?;
     let cents_text = tx.amount_in_cents.map(|t| t.value).unwrap_or_default();
     let cents: i64 = cents_text.trim().parse().map_err(|_| {
         AppError::invalid(
@@ -101,7 +103,6 @@ fn payment_event(
             "must be an integer amount in cents",
         )
     })?;
-    let amount = minor_amount(&field("amount_in_cents"), cents, currency)?;
     let transaction_date = tx.date.as_ref().and_then(|t| {
         time::OffsetDateTime::parse(
             t.value.trim(),
@@ -127,9 +128,11 @@ fn payment_event(
             event_id,
             customer_key: key(&format!("{root}.account.account_code"), &customer_key)?,
             refund_id: id,
-            amount,
+            amount: refund_amount(&field("amount_in_cents"), cents, named, Recurly::UNITS)?,
         });
     }
+    let currency = named.unwrap_or(program.currency);
+    let amount = minor_amount(&field("amount_in_cents"), cents, currency, Recurly::UNITS)?;
     Ok(ProviderEvent::Payment {
         event_id,
         customer: CustomerRef {
@@ -145,6 +148,7 @@ fn payment_event(
 
 impl Provider for Recurly {
     const NAME: &'static str = "recurly";
+    const UNITS: MinorUnits = MinorUnits::Recurly;
 
     fn authenticate(
         headers: &HeaderMap,
@@ -206,6 +210,7 @@ impl Provider for Recurly {
 mod tests {
     use super::*;
     use crate::crypto::signature::hmac_sha256;
+    use crate::domain::refund::RefundAmount;
     use crate::sources::providers::event::testing::{headers, program};
     use proptest::prelude::*;
 
@@ -254,10 +259,24 @@ mod tests {
         else {
             panic!("refund")
         };
+        assert_eq!(customer_key, "cust-001");
         assert_eq!(
-            (customer_key.as_str(), amount.to_string().as_str()),
-            ("cust-001", "32.95")
+            amount,
+            RefundAmount::Minor {
+                minor: 3295,
+                units: MinorUnits::Recurly
+            },
+            "XML carries no currency: read in the payment's"
         );
+        let named = REFUND.replace(
+            "<amount_in_cents type=\"integer\">3295</amount_in_cents>",
+            "<amount_in_cents type=\"integer\">3295</amount_in_cents><currency>JPY</currency>",
+        );
+        let Ok(ProviderEvent::CustomerRefund { amount, .. }) = parse(&named, "application/xml")
+        else {
+            panic!("refund")
+        };
+        assert_eq!(amount, RefundAmount::Exact(3295.into()));
         assert!(matches!(
             parse(ACCOUNT, "application/xml"),
             Ok(ProviderEvent::Ignored { .. })

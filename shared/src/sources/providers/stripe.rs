@@ -4,6 +4,7 @@
 //! payment and `charge.refunded` a (cumulative) refund.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
 use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{Amounts, NewTransaction, Product};
@@ -64,6 +65,7 @@ fn customer_key(metadata: &Map<String, Value>) -> Option<String> {
 
 impl Provider for Stripe {
     const NAME: &'static str = "stripe";
+    const UNITS: MinorUnits = MinorUnits::Stripe;
 
     fn authenticate(
         headers: &HeaderMap,
@@ -120,7 +122,8 @@ impl Provider for Stripe {
                     ));
                 }
                 let currency = currency("data.object.currency", &charge.currency)?;
-                let amount = minor_amount("data.object.amount", charge.amount, currency)?;
+                let amount =
+                    minor_amount("data.object.amount", charge.amount, currency, Self::UNITS)?;
                 Ok(ProviderEvent::Payment {
                     event_id,
                     customer,
@@ -142,6 +145,7 @@ impl Provider for Stripe {
                     "data.object.amount_refunded",
                     charge.amount_refunded,
                     currency,
+                    Self::UNITS,
                 )?;
                 let refund = if charge.amount_refunded >= charge.amount {
                     RefundSpec::Full
@@ -263,6 +267,44 @@ mod tests {
             ),
             ("5000", "JPY")
         );
+    }
+
+    /// https://docs.stripe.com/currencies#special-cases: ISK and UGX amounts carry two
+    /// decimals, MGA none; read with ISO 4217 they were 100 times off.
+    #[test]
+    fn isk_ugx_and_mga_charges_are_read_by_stripes_table() {
+        let charge = |code: &str, amount: i64| {
+            let body = SUCCEEDED
+                .replace("\"amount\": 4900", &format!("\"amount\": {amount}"))
+                .replace(
+                    "\"currency\": \"usd\"",
+                    &format!("\"currency\": \"{code}\""),
+                );
+            let ProviderEvent::Payment { payment, .. } = parse(&body) else {
+                panic!("payment")
+            };
+            payment.amounts.gross.to_string()
+        };
+        assert_eq!(charge("isk", 50_000), "500");
+        assert_eq!(charge("ugx", 500_000), "5000");
+        assert_eq!(charge("mga", 5_000), "5000.00");
+        assert_eq!(charge("kwd", 5_120), "5.120");
+        let refund = PARTIAL.replace("\"currency\": \"usd\"", "\"currency\": \"isk\"");
+        let ProviderEvent::Refund { refund, .. } = parse(&refund) else {
+            panic!("refund")
+        };
+        assert_eq!(
+            refund,
+            RefundSpec::Total {
+                amount: "19".parse().unwrap()
+            }
+        );
+        let huge = SUCCEEDED.replace("\"amount\": 4900", "\"amount\": 1000000000001");
+        let h = headers(&[("content-type", "application/json")]);
+        match Stripe::parse(&h, huge.as_bytes(), &program()) {
+            Err(AppError::InvalidField { field, .. }) => assert_eq!(field, "data.object.amount"),
+            other => panic!("expected a field error, got {other:?}"),
+        }
     }
 
     #[test]

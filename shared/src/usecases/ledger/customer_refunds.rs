@@ -78,7 +78,7 @@ async fn apply_assigned(
 fn part(refund: &CustomerRefund) -> RefundSpec {
     RefundSpec::Part {
         id: refund.refund_id.clone(),
-        amount: refund.amount,
+        amount: refund.amount.clone(),
     }
 }
 
@@ -109,9 +109,23 @@ async fn fitting_transaction(
             candidates.push(tx);
         }
     }
-    let left = |tx: &Transaction| tx.amounts.gross - tx.amounts.refunded;
-    let exact = candidates.iter().find(|tx| left(tx) == refund.amount);
-    let enough = candidates.iter().find(|tx| left(tx) > refund.amount);
+    // The refund is in the payment's currency when it names none; it may fit one and not
+    // another.
+    let fits = |tx: &Transaction, exactly: bool| {
+        let left = tx.amounts.gross.saturating_sub(tx.amounts.refunded);
+        refund
+            .amount
+            .in_currency(tx.amounts.currency)
+            .is_some_and(|amount| {
+                if exactly {
+                    left == amount
+                } else {
+                    left > amount
+                }
+            })
+    };
+    let exact = candidates.iter().find(|tx| fits(tx, true));
+    let enough = candidates.iter().find(|tx| fits(tx, false));
     Ok(exact.or(enough).map(|tx| tx.key.clone()))
 }
 
@@ -125,12 +139,17 @@ pub async fn apply_kept_customer_refunds(
     transaction: &Transaction,
 ) -> Result<bool, AppError> {
     let slug = program.slug.as_str();
-    let mut left = transaction.amounts.gross - transaction.amounts.refunded;
+    let mut left = transaction
+        .amounts
+        .gross
+        .saturating_sub(transaction.amounts.refunded);
     let mut fully_refunded = false;
     for refund in app.repo.customer_refunds(slug, customer).await? {
-        if refund.source != transaction.source || refund.amount > left {
+        let amount = refund.amount.in_currency(transaction.amounts.currency);
+        let Some(amount) = amount.filter(|a| refund.source == transaction.source && *a <= left)
+        else {
             continue;
-        }
+        };
         let winner = app
             .repo
             .assign_customer_refund(slug, customer, &refund, &transaction.key)
@@ -139,7 +158,7 @@ pub async fn apply_kept_customer_refunds(
             // Another payment took it; its writer applies and forgets it.
             continue;
         }
-        left -= refund.amount;
+        left -= amount;
         let applied = apply_refund(app, program, &transaction.key, &part(&refund)).await?;
         fully_refunded |= applied == RefundApplied::Fully;
         app.repo

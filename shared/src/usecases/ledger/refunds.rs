@@ -127,7 +127,13 @@ async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Resul
                     _ if tx.status == TransactionStatus::Refunded => {
                         r.reward_status = RewardStatus::Declined;
                     }
-                    _ => r.amount = reward_amount(&tx.amounts, r.percent),
+                    _ => {
+                        // Only a record from before amounts were bounded has none; it keeps
+                        // the amount it has.
+                        if let Some(amount) = reward_amount(&tx.amounts, r.percent) {
+                            r.amount = amount;
+                        }
+                    }
                 }
                 Ok(*r != before)
             })
