@@ -381,6 +381,31 @@ async fn partner_and_customer_actions_take_form_bodies_and_dedupe(backend: Backe
         (status, answer["error"]["field"].as_str()),
         (422, Some("ref"))
     );
+
+    // Without a key in the payload, the same payload sent again finds the customer it made.
+    let keyless = r#"{"email":"e@example.com","name":"E","ref":"pat@example.com"}"#;
+    let first = post(
+        &env,
+        &customers["production_url"],
+        "application/json",
+        keyless,
+    )
+    .await;
+    assert_eq!(first.1["status"], "created", "{}", first.1);
+    let again = post(
+        &env,
+        &customers["production_url"],
+        "application/json",
+        keyless,
+    )
+    .await;
+    assert_eq!(again.1["status"], "skipped", "{}", again.1);
+    assert_eq!(again.1["transaction_key"], first.1["transaction_key"]);
+    let (_, listed) = env.api("GET", "/v1/customers", None).await;
+    let named_e = listed["data"].as_array().map_or(0, |all| {
+        all.iter().filter(|c| c["email"] == "e@example.com").count()
+    });
+    assert_eq!(named_e, 1);
 }
 
 scenario!(refunds_by_transaction_key_and_token_rotation);

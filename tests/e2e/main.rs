@@ -7,6 +7,7 @@
 mod custom_webhook;
 mod idempotency;
 mod incoming;
+mod listings;
 mod local_server;
 mod money;
 mod postbacks;

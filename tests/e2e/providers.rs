@@ -186,6 +186,16 @@ async fn stripe_links_customers_records_charges_and_applies_cumulative_refunds(b
         .api("GET", "/v1/transactions/ch_3PartnerhookTest01", None)
         .await;
     assert_eq!(status, 404);
+    let (_, parked) = env.api("GET", "/v1/parked-payments", None).await;
+    assert_eq!(
+        parked["data"][0]["transaction_key"],
+        "ch_3PartnerhookTest01"
+    );
+    assert_eq!(
+        parked["data"][0]["waiting_for"],
+        "stripe#cus_RpHookTest0001"
+    );
+    assert_eq!(parked["data"][0]["amount"], 4900);
 
     let linked = stripe(
         &env,
@@ -206,6 +216,8 @@ async fn stripe_links_customers_records_charges_and_applies_cumulative_refunds(b
     );
     let (_, customer) = env.api("GET", "/v1/customers/cust-001", None).await;
     assert_eq!(customer["provider_ids"]["stripe"], "cus_RpHookTest0001");
+    let (_, parked) = env.api("GET", "/v1/parked-payments", None).await;
+    assert_eq!(parked["data"], json!([]), "recorded, so no longer parked");
 
     // Stripe retries the charge: skipped by its event id.
     assert_eq!(

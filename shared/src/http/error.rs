@@ -11,9 +11,10 @@ use serde_json::json;
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) | Self::MalformedJson(_) | Self::MalformedBody(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::BadRequest(_)
+            | Self::MalformedJson(_)
+            | Self::MalformedBody(_)
+            | Self::Store(StoreError::InvalidCursor) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_)
             | Self::MissingCredentials(_)
             | Self::StaleTimestamp
@@ -53,6 +54,7 @@ impl AppError {
             Self::InvalidField { .. } => "invalid_field",
             Self::Store(StoreError::VersionConflict { .. }) => "busy",
             Self::Store(StoreError::Unavailable(_)) => "storage_unavailable",
+            Self::Store(StoreError::InvalidCursor) => "invalid_cursor",
             Self::Store(_) | Self::Internal(_) => "internal",
             Self::Queue(_) => "queue_unavailable",
         }
@@ -66,6 +68,9 @@ impl AppError {
             }
             Self::Store(StoreError::Unavailable(_)) => {
                 "storage is busy or unavailable for now; retry the request".into()
+            }
+            Self::Store(StoreError::InvalidCursor) => {
+                "cursor: give a next_cursor this listing returned, unchanged".into()
             }
             Self::Store(_) => "internal storage error; retry later".into(),
             Self::Internal(_) => "internal error; retry later".into(),

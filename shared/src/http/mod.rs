@@ -38,6 +38,7 @@ fn api_routes(app: &App) -> Router<App> {
     Router::new()
         .merge(api::program::routes())
         .merge(api::partners::routes())
+        .merge(api::parked::routes())
         .merge(api::customers::routes())
         .merge(api::transactions::routes())
         .merge(api::rewards::routes())

@@ -135,10 +135,19 @@ impl Repo {
         cursor: Option<&str>,
         newest_first: bool,
     ) -> Result<Listing<T>, StoreError> {
+        // A cursor from elsewhere would make DynamoDB refuse the query (a 500); it is the
+        // caller's mistake.
+        let cursor = match cursor {
+            None => None,
+            Some(text) => match Cursor::decode(text) {
+                Some(c) if c.index.as_ref().is_some_and(|i| i.pk == index_pk) => Some(c),
+                _ => return Err(StoreError::InvalidCursor),
+            },
+        };
         let options = QueryOptions {
             limit,
             newest_first,
-            cursor: cursor.and_then(Cursor::decode),
+            cursor,
             consistent: false,
         };
         let query = Query::Index { pk: index_pk };

@@ -144,6 +144,9 @@ pub enum StoreError {
     VersionConflict { pk: String, sk: String },
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// A listing's cursor that this listing did not hand out (garbled, or another listing's).
+    #[error("the cursor does not belong to this listing")]
+    InvalidCursor,
     /// Throttled, timed out or briefly down: the same call may succeed when tried again.
     #[error("storage backend unavailable for now: {0}")]
     Unavailable(String),

@@ -6,6 +6,7 @@ pub mod common;
 pub mod customers;
 pub mod events;
 pub mod hooks;
+pub mod parked;
 pub mod partners;
 pub mod postbacks;
 pub mod program;

@@ -57,7 +57,13 @@ pub async fn apply(
             let input = PartnerInput {
                 email: mapped.required("email")?,
                 name: mapped.required("name")?,
-                key: mapped.text("partner_key")?,
+                // Without a key of the sender's, the same payload sent again must find the
+                // partner it created, not make a second one.
+                key: Some(
+                    mapped
+                        .text("partner_key")?
+                        .unwrap_or_else(|| digest_key("part_", hook, body)),
+                ),
                 id: mapped.text("partner_id")?,
                 referring_partner_key: mapped.text("referring_partner_key")?,
             };
@@ -77,7 +83,11 @@ pub async fn apply(
             let input = CustomerInput {
                 email: mapped.required("email")?,
                 name: mapped.required("name")?,
-                key: mapped.text("customer_key")?,
+                key: Some(
+                    mapped
+                        .text("customer_key")?
+                        .unwrap_or_else(|| digest_key("cust_", hook, body)),
+                ),
                 partner_key,
                 referring_customer_key,
             };

@@ -1,0 +1,50 @@
+//! `/v1/parked-payments`: provider payments waiting for their customer to be created or linked,
+//! oldest first, with what each waits for.
+
+use crate::app::App;
+use crate::domain::transaction::ParkedPayment;
+use crate::error::AppError;
+use crate::http::api::common::{listing, minor, Paging};
+use crate::http::auth::Admin;
+use crate::http::extract::QueryParams;
+use crate::repo::keys;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/v1/parked-payments", get(list_parked))
+}
+
+fn view(parked: &ParkedPayment) -> Value {
+    let amounts = &parked.transaction.amounts;
+    json!({
+        "transaction_key": parked.transaction.key,
+        "provider": parked.provider,
+        "customer_key": parked.customer.key,
+        "provider_customer_id": parked.customer.provider_id,
+        "waiting_for": parked.waiting_for,
+        "currency": amounts.currency,
+        "amount": minor(amounts.currency, amounts.gross),
+        "amount_decimal": amounts.gross,
+        "received_at": parked.received_at,
+    })
+}
+
+async fn list_parked(
+    State(app): State<App>,
+    admin: Admin,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list::<ParkedPayment>(
+            keys::parked(&admin.program.slug),
+            paging.limit(),
+            paging.cursor(),
+            false,
+        )
+        .await?;
+    Ok(listing(page, view))
+}
