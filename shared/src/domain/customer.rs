@@ -22,6 +22,10 @@ pub struct Customer {
     /// 0 on records written before customers could change: unchanged since `created_at`.
     #[serde(default)]
     pub updated_at: Millis,
+    /// The customer as it was before a change its partners have not been told of yet, written
+    /// with the change itself: a retry after a failed announcement finds it and tells them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unannounced: Option<Box<Customer>>,
 }
 
 impl Customer {
@@ -36,6 +40,15 @@ impl Customer {
             has_paid: false,
             created_at: now,
             updated_at: now,
+            unannounced: None,
+        }
+    }
+
+    /// The customer as partners and the API see it, without bookkeeping.
+    pub fn shown(&self) -> Customer {
+        Customer {
+            unannounced: None,
+            ..self.clone()
         }
     }
 

@@ -196,3 +196,62 @@ async fn a_refund_retried_after_a_failure_settles_and_tells_the_partner_once(bac
     process_job(&env.app, &job).await.expect("the job");
     assert_eq!(reward_status(&env).await, "declined");
 }
+
+scenario!(a_customer_change_retried_after_its_announcement_failed_is_announced_once);
+async fn a_customer_change_retried_after_its_announcement_failed_is_announced_once(
+    backend: Backend,
+) {
+    let (env, flaky) = flaky_env(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let postback = register(&env, &key, &receiver.url, &["customer.updated"]).await;
+    let postback_id = postback["id"].as_str().unwrap_or_default().to_string();
+    let customer = serde_json::json!({"email": "c@example.com", "name": "C", "key": "c-1", "partner_key": "pat"});
+    let (status, _) = env.api("POST", "/v1/customers", Some(customer)).await;
+    assert_eq!(status, 201);
+
+    // The change is written, but telling the partner fails: the admin sees a 503 and retries.
+    flaky.refuse(true);
+    let rename = serde_json::json!({"name": "Cee"});
+    let (status, _) = env
+        .api("PATCH", "/v1/customers/c-1", Some(rename.clone()))
+        .await;
+    assert_eq!(status, 503);
+    flaky.sent.lock().expect("lock").clear();
+    flaky.refuse(false);
+    let (status, shown) = env.api("PATCH", "/v1/customers/c-1", Some(rename)).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["name"], "Cee");
+    assert!(
+        shown.get("unannounced").is_none(),
+        "bookkeeping stays inside: {shown}"
+    );
+    assert_eq!(
+        flaky.sent.lock().expect("lock").len(),
+        1,
+        "the retry queued the delivery the first try could not"
+    );
+    let listed = deliveries_of(&env, &key, &postback_id).await;
+    let events: Vec<&str> = listed["data"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|d| d["event"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(events, ["customer.updated"], "told once, on the retry");
+
+    // Asked once more, nothing new is sent.
+    let (status, _) = env
+        .api(
+            "PATCH",
+            "/v1/customers/c-1",
+            Some(serde_json::json!({"name": "Cee"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(flaky.sent.lock().expect("lock").len(), 1);
+    assert_eq!(
+        deliveries_of(&env, &key, &postback_id).await["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

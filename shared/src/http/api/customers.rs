@@ -50,7 +50,7 @@ async fn list_customers(
             false,
         )
         .await?;
-    Ok(listing(page, to_value))
+    Ok(listing(page, |c: &Customer| to_value(&c.shown())))
 }
 
 async fn get_customer(
@@ -63,7 +63,7 @@ async fn get_customer(
         .find::<Customer>(&admin.program.slug, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no customer has the key {key:?}")))?;
-    Ok(Json(to_value(&customer)))
+    Ok(Json(to_value(&customer.shown())))
 }
 
 async fn patch_customer(
@@ -73,7 +73,7 @@ async fn patch_customer(
     JsonBody(change): JsonBody<CustomerChange>,
 ) -> Result<Json<Value>, AppError> {
     let customer = manage::update(&app, &admin.program, &key, change).await?;
-    Ok(Json(to_value(&customer)))
+    Ok(Json(to_value(&customer.shown())))
 }
 
 async fn delete_customer(

@@ -7,9 +7,12 @@ use crate::domain::customer::Customer;
 use crate::domain::event::Event;
 use crate::domain::program::Program;
 use crate::error::AppError;
+use crate::store::StoreError;
 use crate::usecases::postbacks::emit::emit;
 
-/// Changes a customer and tells the partners concerned; the customer before and after.
+/// Changes a customer and tells the partners concerned; the customer before and after. The
+/// state before is written with the change, and forgotten once the partners were told, so a
+/// retry of a request whose announcement failed tells them then (the event ids are the same).
 pub async fn edit(
     app: &App,
     program: &Program,
@@ -20,16 +23,48 @@ pub async fn edit(
     let after = app
         .repo
         .modify::<Customer, AppError>(&program.slug, key, |c| {
-            before = Some(c.clone());
+            let was = c.shown();
             change(c);
-            Ok(before.as_ref() != Some(c))
+            let changed = c.shown() != was;
+            if changed && c.unannounced.is_none() {
+                c.unannounced = Some(Box::new(was.clone()));
+            }
+            before = Some(was);
+            Ok(changed)
         })
         .await?;
     let (Some(before), Some(after)) = (before, after) else {
         return Ok(None);
     };
-    announce(app, program, Some(&before), Some(&after)).await?;
-    Ok(Some((before, after)))
+    if let Some(told_from) = after.unannounced.as_deref() {
+        announce(app, program, Some(told_from), Some(&after.shown())).await?;
+        forget_announced(app, program, &after).await?;
+    }
+    Ok(Some((before, after.shown())))
+}
+
+/// Clears the state an announcement started from, unless another change came meanwhile (that
+/// change's own announcement then covers both).
+async fn forget_announced(
+    app: &App,
+    program: &Program,
+    announced: &Customer,
+) -> Result<(), AppError> {
+    let Some(mut current) = app
+        .repo
+        .get::<Customer>(&program.slug, &announced.key)
+        .await?
+    else {
+        return Ok(());
+    };
+    if current.value != *announced {
+        return Ok(());
+    }
+    current.value.unannounced = None;
+    match app.repo.update(&program.slug, &current).await {
+        Ok(()) | Err(StoreError::VersionConflict { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What a partner hears of a change to a customer.
