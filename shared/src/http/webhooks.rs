@@ -22,6 +22,14 @@ use std::time::Instant;
 /// provider event comes near this).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+async fn program_named(app: &App, slug: &str) -> Result<Program, AppError> {
+    app.repo
+        .get_program(slug)
+        .await?
+        .map(|found| found.value)
+        .ok_or_else(|| AppError::UnknownProgram(slug.to_string()))
+}
+
 /// `POST /webhooks/{program}/{S::NAME}`: the ingest path of a signed source.
 pub async fn source_webhook<S: Source>(
     State(app): State<App>,
@@ -32,15 +40,13 @@ pub async fn source_webhook<S: Source>(
     let started = Instant::now();
     let source = S::NAME;
     let (app, headers, slug) = (&app, &headers, slug.as_str());
-    let program = match app.repo.get_program(slug).await {
-        Ok(Some(program)) => program.value,
-        Ok(None) => {
+    let program = match program_named(app, slug).await {
+        Ok(program) => program,
+        Err(error) => {
             // No program owns an inbox for this: the log is the record.
-            let error = AppError::UnknownProgram(slug.to_string());
             log_line(slug, source, "rejected", error.code(), started);
             return error.into_response();
         }
-        Err(e) => return AppError::from(e).into_response(),
     };
     let program = &program;
     receive(
@@ -84,10 +90,9 @@ async fn incoming_webhook(
         }
         Err(e) => return AppError::from(e).into_response(),
     };
-    let program = match app.repo.get_program(&hook.program).await {
-        Ok(Some(program)) => program.value,
-        Ok(None) => return AppError::UnknownProgram(hook.program).into_response(),
-        Err(e) => return AppError::from(e).into_response(),
+    let program = match program_named(app, &hook.program).await {
+        Ok(program) => program,
+        Err(error) => return error.into_response(),
     };
     let (program, hook) = (&program, &hook);
     receive(

@@ -52,10 +52,7 @@ pub fn customer_refund(
     source: &str,
     id: &str,
 ) -> (String, String) {
-    (
-        customer(program, customer_key).0,
-        format!("{CUSTOMER_REFUND_PREFIX}{source}#{id}"),
-    )
+    in_customer(program, customer_key, CUSTOMER_REFUND_PREFIX, source, id)
 }
 /// Which payment a customer-named refund went to: written once, so it goes to one alone.
 pub fn customer_refund_assignment(
@@ -64,9 +61,18 @@ pub fn customer_refund_assignment(
     source: &str,
     id: &str,
 ) -> (String, String) {
+    in_customer(program, customer_key, "REFUNDTO#", source, id)
+}
+fn in_customer(
+    program: &str,
+    customer_key: &str,
+    prefix: &str,
+    source: &str,
+    id: &str,
+) -> (String, String) {
     (
         customer(program, customer_key).0,
-        format!("REFUNDTO#{source}#{id}"),
+        format!("{prefix}{source}#{id}"),
     )
 }
 pub fn transaction_partition(program: &str, key: &str) -> String {

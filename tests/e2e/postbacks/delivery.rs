@@ -1,6 +1,6 @@
 //! What reaches the partner: each event once, with its data, however often a job comes back.
 
-use super::{deliveries_of, register};
+use super::{deliveries_of, register, subscribed_partner};
 use crate::support::{partner_with_key, scenario, Backend, Env, Receiver, SEED, SEED_REFUND};
 use aws_lambda_events::event::sqs::SqsEvent;
 use partnerhook::runtime::workers::{handle_sqs_batch, process_job};
@@ -9,16 +9,7 @@ use serde_json::{json, Value};
 // The same flow's signatures are checked by standardwebhooks in signing.rs.
 scenario!(rewards_and_transactions_reach_the_partner_once_each);
 async fn rewards_and_transactions_reach_the_partner_once_each(backend: Backend) {
-    let env = Env::new(backend).await;
-    let key = partner_with_key(&env, "pat", Some("P-001")).await;
-    let receiver = Receiver::start(&[]).await;
-    let postback = register(
-        &env,
-        &key,
-        &receiver.url,
-        &["reward.created", "reward.updated", "transaction.created"],
-    )
-    .await;
+    let (env, key, receiver, postback) = subscribed_partner(backend).await;
 
     env.post_signed(SEED).await;
     env.run_worker().await;

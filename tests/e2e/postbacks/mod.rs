@@ -85,3 +85,18 @@ async fn make_due(env: &Env, delivery_id: &str) {
     delivery.value.next_attempt_at = Some(SystemClock.now());
     env.app.repo.update("acme", &delivery).await.expect("write");
 }
+
+/// Partner `pat` with a receiver subscribed to its rewards and transactions.
+async fn subscribed_partner(backend: Backend) -> (Env, String, Receiver, Value) {
+    let env = Env::new(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let postback = register(
+        &env,
+        &key,
+        &receiver.url,
+        &["reward.created", "reward.updated", "transaction.created"],
+    )
+    .await;
+    (env, key, receiver, postback)
+}

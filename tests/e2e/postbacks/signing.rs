@@ -2,8 +2,8 @@
 //! Python package (PARTNERHOOK_TEST_PYTHON, set by ./infra/test.sh), with the secret read back
 //! from the store.
 
-use super::register;
-use crate::support::{partner_with_key, scenario, Backend, Env, Receiver, SEED};
+use super::subscribed_partner;
+use crate::support::{scenario, Backend, SEED};
 use axum::http::HeaderMap;
 use serde_json::json;
 
@@ -42,16 +42,7 @@ fn verify_with_standardwebhooks(secret: &str, headers: &HeaderMap, body: &str) {
 
 scenario!(standardwebhooks_verifies_every_delivery);
 async fn standardwebhooks_verifies_every_delivery(backend: Backend) {
-    let env = Env::new(backend).await;
-    let key = partner_with_key(&env, "pat", Some("P-001")).await;
-    let receiver = Receiver::start(&[]).await;
-    let postback = register(
-        &env,
-        &key,
-        &receiver.url,
-        &["reward.created", "reward.updated", "transaction.created"],
-    )
-    .await;
+    let (env, _, receiver, postback) = subscribed_partner(backend).await;
     let secret = postback["secret"].as_str().unwrap_or_default().to_string();
 
     env.post_signed(SEED).await;

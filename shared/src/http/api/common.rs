@@ -1,12 +1,15 @@
 //! What every resource of the API shares: paging, listings, and how a created-or-found record
 //! is answered.
 
+use crate::app::App;
 use crate::domain::money::Currency;
+use crate::error::AppError;
 use crate::repo::core::Listing;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -26,7 +29,7 @@ impl Paging {
     }
 }
 
-pub fn listing<T>(listing: Listing<T>, view: impl Fn(&T) -> Value) -> Json<Value> {
+fn listing<T>(listing: Listing<T>, view: impl Fn(&T) -> Value) -> Json<Value> {
     Json(json!({
         "data": listing.items.iter().map(view).collect::<Vec<_>>(),
         "next_cursor": listing.next_cursor,
@@ -50,4 +53,19 @@ pub fn created_or_found<T: serde::Serialize>((value, created): (T, bool)) -> Res
         StatusCode::OK
     };
     (status, Json(to_value(&value))).into_response()
+}
+
+/// One page of an index listing (`keys` names them), each item shown with `view`.
+pub async fn list_page<T: DeserializeOwned>(
+    app: &App,
+    index_pk: String,
+    paging: &Paging,
+    newest_first: bool,
+    view: impl Fn(&T) -> Value,
+) -> Result<Json<Value>, AppError> {
+    let page = app
+        .repo
+        .list::<T>(index_pk, paging.limit(), paging.cursor(), newest_first)
+        .await?;
+    Ok(listing(page, view))
 }

@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::domain::customer::{Customer, CustomerChange, CustomerInput};
 use crate::error::AppError;
-use crate::http::api::common::{created_or_found, listing, to_value, Paging};
+use crate::http::api::common::{created_or_found, list_page, to_value, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
@@ -41,16 +41,14 @@ async fn list_customers(
     admin: Admin,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
-    let page = app
-        .repo
-        .list::<Customer>(
-            keys::customers(&admin.program.slug),
-            paging.limit(),
-            paging.cursor(),
-            false,
-        )
-        .await?;
-    Ok(listing(page, |c: &Customer| to_value(&c.shown())))
+    list_page::<Customer>(
+        &app,
+        keys::customers(&admin.program.slug),
+        &paging,
+        false,
+        |c: &Customer| to_value(&c.shown()),
+    )
+    .await
 }
 
 async fn get_customer(

@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::domain::inbox::InboxEntry;
 use crate::error::AppError;
-use crate::http::api::common::{listing, to_value, Paging};
+use crate::http::api::common::{list_page, to_value, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::{PathParam, QueryParams};
 use crate::repo::keys;
@@ -23,16 +23,14 @@ async fn list_events(
     admin: Admin,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
-    let page = app
-        .repo
-        .list::<InboxEntry>(
-            keys::events(&admin.program.slug),
-            paging.limit(),
-            paging.cursor(),
-            true,
-        )
-        .await?;
-    Ok(listing(page, to_value))
+    list_page::<InboxEntry>(
+        &app,
+        keys::events(&admin.program.slug),
+        &paging,
+        true,
+        to_value,
+    )
+    .await
 }
 
 async fn get_event(

@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::domain::hook::{new_token, IncomingWebhook, Mapping};
 use crate::domain::validate;
 use crate::error::AppError;
-use crate::http::api::common::{listing, Paging};
+use crate::http::api::common::{list_page, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::{BaseUrl, JsonBody, PathParam, QueryParams};
 use crate::repo::codec::Versioned;
@@ -97,16 +97,14 @@ async fn list_hooks(
     BaseUrl(base): BaseUrl,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
-    let page = app
-        .repo
-        .list::<IncomingWebhook>(
-            keys::hooks(&admin.program.slug),
-            paging.limit(),
-            paging.cursor(),
-            false,
-        )
-        .await?;
-    Ok(listing(page, |hook| view(hook, &base)))
+    list_page::<IncomingWebhook>(
+        &app,
+        keys::hooks(&admin.program.slug),
+        &paging,
+        false,
+        |hook| view(hook, &base),
+    )
+    .await
 }
 
 async fn get_hook(

@@ -4,7 +4,7 @@
 use crate::app::App;
 use crate::domain::transaction::ParkedPayment;
 use crate::error::AppError;
-use crate::http::api::common::{listing, minor, Paging};
+use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::QueryParams;
 use crate::repo::keys;
@@ -37,14 +37,12 @@ async fn list_parked(
     admin: Admin,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
-    let page = app
-        .repo
-        .list::<ParkedPayment>(
-            keys::parked(&admin.program.slug),
-            paging.limit(),
-            paging.cursor(),
-            false,
-        )
-        .await?;
-    Ok(listing(page, view))
+    list_page::<ParkedPayment>(
+        &app,
+        keys::parked(&admin.program.slug),
+        &paging,
+        false,
+        view,
+    )
+    .await
 }

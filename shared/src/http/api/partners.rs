@@ -4,7 +4,7 @@ use crate::app::App;
 use crate::crypto::token::{hash_api_key, random_token};
 use crate::domain::partner::{Partner, PartnerInput};
 use crate::error::AppError;
-use crate::http::api::common::{created_or_found, listing, to_value, Paging};
+use crate::http::api::common::{created_or_found, list_page, to_value, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
@@ -38,16 +38,14 @@ async fn list_partners(
     admin: Admin,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
-    let page = app
-        .repo
-        .list::<Partner>(
-            keys::partners(&admin.program.slug),
-            paging.limit(),
-            paging.cursor(),
-            false,
-        )
-        .await?;
-    Ok(listing(page, to_value))
+    list_page::<Partner>(
+        &app,
+        keys::partners(&admin.program.slug),
+        &paging,
+        false,
+        to_value,
+    )
+    .await
 }
 
 async fn get_partner(

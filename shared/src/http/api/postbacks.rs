@@ -6,7 +6,7 @@ use crate::crypto::token::random_token;
 use crate::domain::postback::{validate_events, Delivery, Postback};
 use crate::domain::validate;
 use crate::error::AppError;
-use crate::http::api::common::{listing, Paging};
+use crate::http::api::common::{list_page, Paging};
 use crate::http::auth::PartnerAuth;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::outbound::signing::new_secret;
@@ -262,16 +262,14 @@ async fn list_deliveries(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
     own_postback(&app, &auth, &id).await?;
-    let page = app
-        .repo
-        .list::<Delivery>(
-            keys::deliveries_of_postback(&auth.program.slug, &id),
-            paging.limit(),
-            paging.cursor(),
-            true,
-        )
-        .await?;
-    Ok(listing(page, delivery_view))
+    list_page::<Delivery>(
+        &app,
+        keys::deliveries_of_postback(&auth.program.slug, &id),
+        &paging,
+        true,
+        delivery_view,
+    )
+    .await
 }
 
 async fn retry_delivery(

@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::domain::reward::Reward;
 use crate::error::AppError;
-use crate::http::api::common::{listing, minor, Paging};
+use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::QueryParams;
 use crate::repo::keys;
@@ -37,14 +37,13 @@ pub fn reward_view(reward: &Reward) -> Value {
 struct RewardFilter {
     transaction_key: Option<String>,
     partner_key: Option<String>,
-    limit: Option<usize>,
-    cursor: Option<String>,
 }
 
 async fn list_rewards(
     State(app): State<App>,
     admin: Admin,
     QueryParams(filter): QueryParams<RewardFilter>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
     let slug = admin.program.slug.as_str();
     match (filter.transaction_key, filter.partner_key) {
@@ -54,20 +53,14 @@ async fn list_rewards(
             Ok(Json(json!({ "data": data, "next_cursor": null })))
         }
         (None, Some(partner)) => {
-            let paging = Paging {
-                limit: filter.limit,
-                cursor: filter.cursor,
-            };
-            let page = app
-                .repo
-                .list::<Reward>(
-                    keys::rewards_of_partner(slug, &partner),
-                    paging.limit(),
-                    paging.cursor(),
-                    false,
-                )
-                .await?;
-            Ok(listing(page, reward_view))
+            list_page::<Reward>(
+                &app,
+                keys::rewards_of_partner(slug, &partner),
+                &paging,
+                false,
+                reward_view,
+            )
+            .await
         }
         _ => Err(AppError::BadRequest(
             "give exactly one of ?transaction_key= or ?partner_key=".into(),

@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
-use crate::http::api::common::{listing, minor, Paging};
+use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
@@ -57,14 +57,13 @@ pub fn transaction_view(tx: &Transaction) -> Value {
 #[derive(Debug, Deserialize)]
 struct TransactionFilter {
     status: Option<String>,
-    limit: Option<usize>,
-    cursor: Option<String>,
 }
 
 async fn list_transactions(
     State(app): State<App>,
     admin: Admin,
     QueryParams(filter): QueryParams<TransactionFilter>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, AppError> {
     let wanted = filter.status.as_deref().unwrap_or("");
     let status = TransactionStatus::parse(wanted).ok_or_else(|| {
@@ -72,20 +71,14 @@ async fn list_transactions(
             "give ?status= one of recorded, commissioned, unassigned, refunded".into(),
         )
     })?;
-    let paging = Paging {
-        limit: filter.limit,
-        cursor: filter.cursor,
-    };
-    let page = app
-        .repo
-        .list::<Transaction>(
-            keys::transactions_with_status(&admin.program.slug, status.as_str()),
-            paging.limit(),
-            paging.cursor(),
-            false,
-        )
-        .await?;
-    Ok(listing(page, transaction_view))
+    list_page::<Transaction>(
+        &app,
+        keys::transactions_with_status(&admin.program.slug, status.as_str()),
+        &paging,
+        false,
+        transaction_view,
+    )
+    .await
 }
 
 async fn get_transaction(

@@ -32,11 +32,7 @@ pub async fn record_customer_refund(
         return apply_assigned(app, program, customer, &refund, key).await;
     }
     if let Some(key) = fitting_transaction(app, slug, customer, &refund).await? {
-        let key = app
-            .repo
-            .assign_customer_refund(slug, customer, &refund, &key)
-            .await?;
-        return apply_assigned(app, program, customer, &refund, key).await;
+        return assign_and_apply(app, program, customer, &refund, &key).await;
     }
     let first = app
         .repo
@@ -44,11 +40,7 @@ pub async fn record_customer_refund(
         .await?;
     // A payment may have landed between the look and the write: look again.
     if let Some(key) = fitting_transaction(app, slug, customer, &refund).await? {
-        let key = app
-            .repo
-            .assign_customer_refund(slug, customer, &refund, &key)
-            .await?;
-        return apply_assigned(app, program, customer, &refund, key).await;
+        return assign_and_apply(app, program, customer, &refund, &key).await;
     }
     Ok((
         if first {
@@ -58,6 +50,21 @@ pub async fn record_customer_refund(
         },
         None,
     ))
+}
+
+/// Assigns the refund to `key` unless it went to another payment first, then applies it there.
+async fn assign_and_apply(
+    app: &App,
+    program: &Program,
+    customer: &str,
+    refund: &CustomerRefund,
+    key: &str,
+) -> Result<(Outcome, Option<String>), AppError> {
+    let assigned = app
+        .repo
+        .assign_customer_refund(&program.slug, customer, refund, key)
+        .await?;
+    apply_assigned(app, program, customer, refund, assigned).await
 }
 
 /// Applies a customer refund to the payment it was assigned to, then forgets it as kept.
