@@ -22,6 +22,17 @@ impl Repo {
         Ok(matches!(self.store.insert(record).await?, Insert::Created))
     }
 
+    /// Forgets a kept refund once it was applied (applying it again would change nothing).
+    pub async fn delete_pending_refund(
+        &self,
+        program: &str,
+        transaction_key: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = keys::pending_refund(program, transaction_key, id);
+        self.store.delete(&pk, &sk).await
+    }
+
     /// The refunds that arrived before the transaction.
     pub async fn pending_refunds(
         &self,

@@ -10,7 +10,8 @@ use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::usecases::commission::attribution::{attribute, referral_chain};
 use crate::usecases::customers::manage::paid;
-use crate::usecases::ledger::refunds::{apply_refund, settle_rewards};
+use crate::usecases::ledger::refunds::settle_rewards;
+use crate::usecases::ledger::transactions::apply_kept_refunds;
 use crate::usecases::postbacks::emit::emit;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
@@ -24,18 +25,19 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     let slug = program.slug.as_str();
-    // The choke point of refund-before-payment: whatever refund was kept for this transaction
-    // (read consistently) is applied before anything is computed, so none is missed between
-    // the two writers or a crash of either. Applying is idempotent.
-    for refund in app.repo.pending_refunds(slug, key).await? {
-        apply_refund(app, &program, key, &refund).await?;
-    }
-    let Some(transaction) = app.repo.find::<Transaction>(slug, key).await? else {
+    let Some(found) = app.repo.find::<Transaction>(slug, key).await? else {
         tracing::warn!(
             program = slug,
             transaction = key,
             "commission job for an unknown transaction"
         );
+        return Ok(());
+    };
+    // The choke point of refund-before-payment: whatever refund was kept for this transaction
+    // (read consistently) is applied before anything is computed, so none is missed between
+    // the two writers or a crash of either. Applying is idempotent.
+    apply_kept_refunds(app, &program, &found).await?;
+    let Some(transaction) = app.repo.find::<Transaction>(slug, key).await? else {
         return Ok(());
     };
     if transaction.status != TransactionStatus::Recorded {

@@ -55,9 +55,25 @@ pub async fn record_transaction(
     }
 }
 
-/// Applies the refunds kept for a transaction before it arrived: those kept under its key, and
-/// (Recurly) those kept under its customer that fit it. True when one refunded all of it.
+/// The steps after a transaction's write: listed under its customer, and the refunds kept for
+/// it applied. True when one refunded all of it.
 async fn settle_kept_refunds(
+    app: &App,
+    program: &Program,
+    transaction: &Transaction,
+) -> Result<bool, AppError> {
+    if let Some(customer) = &transaction.customer_key {
+        app.repo
+            .add_customer_transaction(&program.slug, customer, transaction)
+            .await?;
+    }
+    apply_kept_refunds(app, program, transaction).await
+}
+
+/// Applies the refunds kept for a transaction before it arrived: those kept under its key
+/// (each applied, then forgotten), and (Recurly) those kept under its customer that fit it.
+/// True when one refunded all of it. Idempotent: the commission job runs it again.
+pub async fn apply_kept_refunds(
     app: &App,
     program: &Program,
     transaction: &Transaction,
@@ -67,11 +83,11 @@ async fn settle_kept_refunds(
     for refund in app.repo.pending_refunds(slug, &transaction.key).await? {
         fully_refunded |=
             apply_refund(app, program, &transaction.key, &refund).await? == RefundApplied::Fully;
+        app.repo
+            .delete_pending_refund(slug, &transaction.key, &refund.pending_id())
+            .await?;
     }
     if let Some(customer) = &transaction.customer_key {
-        app.repo
-            .add_customer_transaction(slug, customer, transaction)
-            .await?;
         fully_refunded |= apply_kept_customer_refunds(app, program, customer, transaction).await?;
     }
     Ok(fully_refunded)
