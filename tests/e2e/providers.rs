@@ -5,10 +5,13 @@ use crate::support::{call, rewards, scenario, transaction, Backend, Env};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
+use partnerhook::domain::refund::CustomerRefund;
 use partnerhook::http::provider_router;
 use partnerhook::sources::providers::{
     chargebee::Chargebee, chargify::Chargify, recurly::Recurly, stripe::Stripe,
 };
+use partnerhook::usecases::ledger::customer_refunds::record_customer_refund;
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
@@ -631,4 +634,54 @@ async fn recurly_payment_for_an_unknown_account_is_recorded_once_the_customer_ex
     assert_eq!(transaction(&env, &key).await["customer_key"], "cust-001");
     env.run_worker().await;
     assert_eq!(transaction(&env, &key).await["partner_key"], "pat");
+}
+
+scenario!(a_recurly_refund_sent_again_refunds_its_payment_once_not_a_newer_one);
+async fn a_recurly_refund_sent_again_refunds_its_payment_once_not_a_newer_one(backend: Backend) {
+    let env = setup(backend, true).await;
+    let auth = basic("rc-user", "rc-pass");
+    let payment = fixture("recurly/successful_payment_notification.xml");
+    let refund = fixture("recurly/successful_refund_notification.xml");
+    let first = recurly_xml(&env, &payment, &auth).await;
+    assert_eq!(status_of(&first), (200, "created"));
+    let first_key = first.1["transaction_key"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        status_of(&recurly_xml(&env, &refund, &auth).await),
+        (200, "refunded")
+    );
+    // A newer payment of the same account and amount: the refund, sent again by Recurly,
+    // fits it exactly too. It went to the first payment, and stays there.
+    let newer = payment.replace(&first_key, "b2c3d4e5f60718293a4b5c6d7e8f90a1");
+    let second = recurly_xml(&env, &newer, &auth).await;
+    assert_eq!(status_of(&second), (200, "created"), "{}", second.1);
+    // Recurly's redelivery is deduped by its id while that is remembered (a week); past that,
+    // or after a try that failed before noting it, the refund is matched again.
+    assert_eq!(
+        status_of(&recurly_xml(&env, &refund, &auth).await),
+        (200, "skipped")
+    );
+    let program = env
+        .app
+        .repo
+        .get_program("acme")
+        .await
+        .expect("read")
+        .expect("the program")
+        .value;
+    let redelivered = CustomerRefund {
+        source: "recurly".into(),
+        refund_id: "0f9e8d7c6b5a49382716a5b4c3d2e1f0".into(),
+        amount: Decimal::new(3295, 2).into(),
+    };
+    let (outcome, matched) = record_customer_refund(&env.app, &program, "cust-001", redelivered)
+        .await
+        .expect("matched");
+    assert_eq!(outcome.as_str(), "skipped");
+    assert_eq!(matched.as_deref(), Some(first_key.as_str()));
+    assert_eq!(transaction(&env, &first_key).await["status"], "refunded");
+    let untouched = transaction(&env, "b2c3d4e5f60718293a4b5c6d7e8f90a1").await;
+    assert_eq!(untouched["refunded_amount"], 0, "{untouched}");
 }
