@@ -40,7 +40,7 @@ pub async fn apply(
             let outcome = record_payment(app, program, provider, &customer, *payment).await?;
             let reason = (outcome == Outcome::CustomerUnknown).then(|| {
                 format!(
-                    "no customer is known for {}; the payment is kept and recorded when the customer is created or linked",
+                    "no customer is known for {}; the payment waits in GET /v1/parked-payments and is recorded when the customer is created or linked",
                     describe(&customer)
                 )
             });
