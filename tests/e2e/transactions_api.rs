@@ -158,6 +158,14 @@ async fn bad_transactions_are_refused_naming_the_field(backend: Backend) {
         assert_eq!(refused["error"]["code"], "invalid_field", "{body}");
         assert_eq!(refused["error"]["field"], field, "{body}: {refused}");
     }
+    // An Idempotency-Key too long for a transaction key is refused when it would be the key.
+    let long = "k".repeat(250);
+    let header = [("idempotency-key", long.as_str())];
+    let (status, refused) = env
+        .api_with("POST", PATH, Some(json!({"amount": 100})), &header)
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["field"], "idempotency-key");
     let (status, refused) = env
         .api(
             "POST",
@@ -189,6 +197,18 @@ async fn bad_transactions_are_refused_naming_the_field(backend: Backend) {
     assert!(listed(&env, PATH).await.is_empty(), "nothing was recorded");
     let (processed, _) = env.run_worker().await;
     assert_eq!(processed, 0, "nothing was queued");
+    // With a key of its own, a long header only guards the request.
+    let long = "j".repeat(250);
+    let header = [("idempotency-key", long.as_str())];
+    let (status, made) = env
+        .api_with(
+            "POST",
+            PATH,
+            Some(json!({"amount": 100, "key": "k1"})),
+            &header,
+        )
+        .await;
+    assert_eq!((status, &made["key"]), (201, &json!("k1")), "{made}");
 }
 
 scenario!(a_customers_transactions_are_paged_newest_first);

@@ -81,10 +81,28 @@ pub fn rfc3339(field: &str, text: &str) -> Result<Millis, FieldError> {
         .ok_or_else(refused)
 }
 
+/// The key of a transaction or refund: the body's `key`, else the `Idempotency-Key` header,
+/// each checked like every key (the header only when it is used).
+pub fn chosen_key(
+    own: Option<String>,
+    header: Option<String>,
+) -> Result<Option<String>, FieldError> {
+    match validate::optional_key("key", own)? {
+        Some(key) => Ok(Some(key)),
+        None => header
+            .map(|h| validate::key(IDEMPOTENCY_KEY, &h))
+            .transpose(),
+    }
+}
+
+/// The header a key falls back to, as errors name it.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 impl TransactionInput {
-    /// The key the body gives, checked; `None` when it gives none.
-    pub fn own_key(&self) -> Result<Option<String>, FieldError> {
-        validate::optional_key("key", self.key.clone())
+    /// The key the body gives, else `header` (the `Idempotency-Key`), checked; `None` when
+    /// neither gives one.
+    pub fn key_or(&self, header: Option<String>) -> Result<Option<String>, FieldError> {
+        chosen_key(self.key.clone(), header)
     }
 
     /// The transaction of customer `customer_key`, recorded under `key`, attributed through
@@ -129,11 +147,13 @@ impl RefundInput {
         tx: &Transaction,
         fallback_key: Option<String>,
     ) -> Result<RefundSpec, FieldError> {
-        let id = validate::optional_key("key", self.key.clone())?.or(fallback_key);
         let Some(minor) = self.amount else {
+            // Checked all the same: a bad key is refused whatever the amount.
+            validate::optional_key("key", self.key.clone())?;
             return Ok(RefundSpec::Full);
         };
         let amount = minor_amount("amount", minor, tx.amounts.currency)?;
+        let id = chosen_key(self.key.clone(), fallback_key)?;
         let id = id.ok_or_else(|| {
             FieldError::new(
                 "key",
@@ -216,7 +236,7 @@ mod tests {
             "category_key": "monthly", "product_key": "basic_plan",
             "created_at": "2026-05-21T10:00:00Z"});
         let given = input(body);
-        let key = given.own_key().unwrap().unwrap();
+        let key = given.key_or(Some("header".into())).unwrap().unwrap();
         assert_eq!(key, "inv_123");
         let eur = Currency::parse("EUR").unwrap();
         let new = given.into_new("cus_1", key, eur).unwrap();

@@ -4,7 +4,6 @@
 use crate::app::App;
 use crate::domain::api_transaction::{RefundInput, TransactionInput};
 use crate::domain::transaction::Transaction;
-use crate::domain::validate;
 use crate::error::AppError;
 use crate::http::api::common::Paging;
 use crate::http::api::transactions::transaction_view;
@@ -40,14 +39,6 @@ pub fn api_transaction_view(tx: &Transaction) -> Value {
     view
 }
 
-/// The `Idempotency-Key` header as a key of a transaction or refund.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
-    header_key(headers)
-        .map(|k| validate::key("idempotency-key", &k))
-        .transpose()
-        .map_err(AppError::from)
-}
-
 async fn create_transaction(
     State(app): State<App>,
     admin: Admin,
@@ -55,7 +46,7 @@ async fn create_transaction(
     headers: HeaderMap,
     JsonBody(input): JsonBody<TransactionInput>,
 ) -> Result<Response, AppError> {
-    let fallback = idempotency_key(&headers)?;
+    let fallback = header_key(&headers);
     let (tx, created) =
         api_transactions::record(&app, &admin.program, &customer_key, input, fallback).await?;
     let status = if created {
@@ -98,7 +89,7 @@ async fn refund_transaction(
     headers: HeaderMap,
     JsonBody(input): JsonBody<RefundInput>,
 ) -> Result<Json<Value>, AppError> {
-    let fallback = idempotency_key(&headers)?;
+    let fallback = header_key(&headers);
     let tx = api_transactions::refund(&app, &admin.program, &key, &input, fallback).await?;
     Ok(Json(api_transaction_view(&tx)))
 }

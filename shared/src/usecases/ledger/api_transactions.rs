@@ -38,8 +38,7 @@ pub async fn record(
     fallback_key: Option<String>,
 ) -> Result<(Transaction, bool), AppError> {
     let key = input
-        .own_key()?
-        .or(fallback_key)
+        .key_or(fallback_key)?
         .unwrap_or_else(|| random_token("tx_", 16));
     let new = input.into_new(customer_key, key.clone(), program.currency)?;
     existing_customer(app, program, customer_key).await?;
