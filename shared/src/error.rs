@@ -29,6 +29,8 @@ pub enum AppError {
     NotFound(String),
     #[error("unknown program {0:?}")]
     UnknownProgram(String),
+    #[error("no customer has the key {0:?}")]
+    UnknownCustomer(String),
     #[error("{0}")]
     Conflict(String),
     #[error("this route does not take that method")]

@@ -13,6 +13,7 @@ mod money;
 mod postbacks;
 mod providers;
 mod support;
+mod transactions_api;
 
 #[tokio::test]
 async fn dynamodb_store_passes_the_conformance_suite() {

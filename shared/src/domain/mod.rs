@@ -3,6 +3,7 @@
 //! here reads a store, a queue or the clock; files here import only each other and `crypto`.
 
 pub mod api_key;
+pub mod api_transaction;
 pub mod customer;
 pub mod error;
 pub mod event;

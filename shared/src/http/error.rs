@@ -21,7 +21,9 @@ impl AppError {
             | Self::MissingSignature
             | Self::InvalidSignature => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::UnknownProgram(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::UnknownProgram(_) | Self::UnknownCustomer(_) => {
+                StatusCode::NOT_FOUND
+            }
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -47,6 +49,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::UnknownProgram(_) => "unknown_program",
+            Self::UnknownCustomer(_) => "unknown_customer",
             Self::Conflict(_) => "conflict",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",

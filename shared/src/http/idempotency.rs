@@ -19,6 +19,21 @@ use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "idempotency-key";
 
+/// A handler's word, in its answer's extensions, that a repeat of the request is answered
+/// with this status rather than the first one (a create whose contract answers a repeat
+/// with 200, not the first 201). The body replayed is the first one all the same.
+#[derive(Debug, Clone, Copy)]
+pub struct RepeatStatus(pub StatusCode);
+
+/// The `Idempotency-Key` of a request, as given (the middleware has checked its length).
+pub fn header_key(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+}
+
 fn digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
@@ -82,7 +97,11 @@ pub async fn idempotent(State(app): State<App>, request: Request, next: Next) ->
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return AppError::Internal("the answer could not be read".into()).into_response();
     };
-    if let Err(e) = remember(&app, &record.id, head.status, &body).await {
+    let kept_status = match head.extensions.get::<RepeatStatus>() {
+        Some(RepeatStatus(repeat)) if !head.status.is_server_error() => *repeat,
+        _ => head.status,
+    };
+    if let Err(e) = remember(&app, &record.id, kept_status, &body).await {
         tracing::error!(error = %e, "could not keep the answer of an idempotent request");
     }
     Response::from_parts(head, Body::from(body))

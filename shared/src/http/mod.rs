@@ -40,6 +40,7 @@ fn api_routes(app: &App) -> Router<App> {
         .merge(api::partners::routes())
         .merge(api::parked::routes())
         .merge(api::customers::routes())
+        .merge(api::customer_transactions::routes())
         .merge(api::transactions::routes())
         .merge(api::rewards::routes())
         .merge(api::events::routes())

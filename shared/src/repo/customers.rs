@@ -5,9 +5,9 @@
 use crate::domain::refund::CustomerRefund;
 use crate::domain::transaction::{ParkedPayment, Transaction};
 use crate::repo::codec::{decode, encode_at};
-use crate::repo::core::Repo;
+use crate::repo::core::{Listing, Repo};
 use crate::repo::keys;
-use crate::store::{Insert, Query, QueryOptions, StoreError};
+use crate::store::{Cursor, Insert, Query, QueryOptions, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// A transaction listed under its customer.
@@ -70,6 +70,51 @@ impl Repo {
             .into_iter()
             .map(|r| decode(r).map(|v| v.value))
             .collect()
+    }
+
+    /// One page of the customer's transactions, newest first, read consistently; a cursor
+    /// another listing handed out is refused.
+    pub async fn customer_transactions_page(
+        &self,
+        program: &str,
+        customer_key: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<CustomerTransaction>, StoreError> {
+        let pk = keys::customer(program, customer_key).0;
+        let cursor = match cursor {
+            None => None,
+            Some(text) => match Cursor::decode(text) {
+                Some(c)
+                    if c.pk == pk
+                        && c.index.is_none()
+                        && c.sk.starts_with(keys::CUSTOMER_TX_PREFIX) =>
+                {
+                    Some(c)
+                }
+                _ => return Err(StoreError::InvalidCursor),
+            },
+        };
+        let query = Query::Partition {
+            pk,
+            sk_prefix: keys::CUSTOMER_TX_PREFIX.into(),
+        };
+        let options = QueryOptions {
+            limit,
+            newest_first: true,
+            cursor,
+            consistent: true,
+        };
+        let page = self.store.query(&query, &options).await?;
+        let items = page
+            .records
+            .into_iter()
+            .map(|r| decode(r).map(|v| v.value))
+            .collect::<Result<_, _>>()?;
+        Ok(Listing {
+            items,
+            next_cursor: page.next.map(|c| c.encode()),
+        })
     }
 
     /// Keeps a refund for the customer's next fitting payment; false when kept already.

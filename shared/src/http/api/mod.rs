@@ -3,6 +3,7 @@
 //! follow the seeds (`key`, `amount` in minor units, `reward_status`, `created_at` in epoch ms).
 
 pub mod common;
+pub mod customer_transactions;
 pub mod customers;
 pub mod events;
 pub mod hooks;

@@ -1,6 +1,7 @@
 //! The ledger: transactions recorded exactly once, refunds applied once each (before or after
 //! their transaction), and the rewards they settle.
 
+pub mod api_transactions;
 pub mod customer_refunds;
 pub mod refunds;
 pub mod transactions;

@@ -58,17 +58,32 @@ pub async fn apply_refund(
     key: &str,
     refund: &RefundSpec,
 ) -> Result<RefundApplied, AppError> {
+    Ok(apply_refund_if(app, program, key, refund, |_| Ok(()))
+        .await?
+        .0)
+}
+
+/// Applies a refund unless `check` refuses it, judged on the transaction as it is written
+/// (the API's refund of more than is left); the transaction afterwards, if there is one.
+pub async fn apply_refund_if(
+    app: &App,
+    program: &Program,
+    key: &str,
+    refund: &RefundSpec,
+    check: impl Fn(&Transaction) -> Result<(), AppError>,
+) -> Result<(RefundApplied, Option<Transaction>), AppError> {
     let mut changed = false;
     let now = app.now();
     let updated = app
         .repo
         .modify::<Transaction, AppError>(&program.slug, key, |tx| {
+            check(tx)?;
             changed = tx.status != TransactionStatus::Refunded && refund.apply(tx, now);
             Ok(changed)
         })
         .await?;
     let Some(tx) = updated else {
-        return Ok(RefundApplied::NoTransaction);
+        return Ok((RefundApplied::NoTransaction, None));
     };
     // Also when the refund was applied before: this may be the retry of a request that failed
     // after that write, leaving rewards unsettled or the partner untold. Both steps are
@@ -77,14 +92,14 @@ pub async fn apply_refund(
     if let Some(partner) = &tx.partner_key {
         emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
     }
-    if !changed {
-        return Ok(RefundApplied::Before);
-    }
-    Ok(if tx.status == TransactionStatus::Refunded {
+    let applied = if !changed {
+        RefundApplied::Before
+    } else if tx.status == TransactionStatus::Refunded {
         RefundApplied::Fully
     } else {
         RefundApplied::Partly
-    })
+    };
+    Ok((applied, Some(tx)))
 }
 
 /// Brings a transaction's unpaid rewards in line with its refunds: declined when it is fully
