@@ -175,6 +175,17 @@ async fn check_records(sim: &Sim, problems: &mut Problems) -> Result<(), String>
             scenario.partners.len()
         ));
     }
+    for spec in &scenario.partners {
+        let referrer = spec.referrer.map(|r| scenario.partners[r].key.clone());
+        let records: Vec<&Partner> = partners.iter().filter(|p| p.key == spec.key).collect();
+        if records.len() != 1 || records[0].referring_partner_key != referrer {
+            let got: Vec<_> = records.iter().map(|p| &p.referring_partner_key).collect();
+            problems.push(format!(
+                "partner {}: records referred by {got:?}, expected one by {referrer:?}",
+                spec.key
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -69,6 +69,16 @@ pub fn admin(path: &str, body: serde_json::Value, admin_key: &str, idempotency: 
     (Function::Api, request)
 }
 
+/// A partner as `POST /v1/partners` takes it, with its referrer.
+pub fn partner_body(scenario: &Scenario, p: usize) -> serde_json::Value {
+    let partner = &scenario.partners[p];
+    let mut body = json!({"key": partner.key, "id": partner.id, "email": format!("{}@example.com", partner.key), "name": partner.key});
+    if let Some(referrer) = partner.referrer {
+        body["referring_partner_key"] = json!(scenario.partners[referrer].key);
+    }
+    body
+}
+
 pub fn request(
     scenario: &Scenario,
     event: &Event,
@@ -76,6 +86,16 @@ pub fn request(
     now_seconds: i64,
 ) -> Sent {
     match event {
+        Event::CreatePartner(p) => {
+            let partner = &scenario.partners[*p];
+            let idempotency = format!("create-{}", partner.key);
+            admin(
+                "/v1/partners",
+                partner_body(scenario, *p),
+                &credentials.admin_key,
+                &idempotency,
+            )
+        }
         Event::CreateCustomer(c) => {
             let customer = &scenario.customers[*c];
             let body = json!({

@@ -1,5 +1,5 @@
 //! A randomized history: a program with a multi-level plan, partners in referral chains,
-//! customers, and sales from the custom webhook, Stripe, Chargebee, Recurly, Chargify and an
+//! partners created meanwhile, customers, and sales from the custom webhook, Stripe, Chargebee, Recurly, Chargify and an
 //! incoming webhook with their refunds, sent in a shuffled order (customers and their links
 //! after payments, refunds before payments), some twice; then sales nobody could attribute
 //! are assigned by an admin.
@@ -17,6 +17,9 @@ pub struct PartnerSpec {
     pub key: String,
     pub id: String,
     pub referrer: Option<usize>,
+    /// Created through the API during the history rather than before it; no sale or customer
+    /// names it, as the ones that do need it to exist when they arrive.
+    pub late: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +85,7 @@ pub struct Sale {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    CreatePartner(usize),
     CreateCustomer(usize),
     LinkStripeCustomer(usize),
     Payment(usize),
@@ -171,11 +175,13 @@ pub fn generate(world: &World) -> Scenario {
             s.rng.random_range(1..=3),
         )
     };
-    let partners = (0..partner_count)
+    let late_count = world.below(3);
+    let partners: Vec<PartnerSpec> = (0..partner_count + late_count)
         .map(|i| PartnerSpec {
             key: format!("pat{i}"),
             id: format!("P-{i}"),
-            referrer: (i > 0 && world.chance(0.7)).then(|| world.below(i)),
+            referrer: (i > 0 && world.chance(0.7)).then(|| world.below(i.min(partner_count))),
+            late: i >= partner_count,
         })
         .collect();
     let customers: Vec<CustomerSpec> = (0..customer_count)
@@ -187,7 +193,10 @@ pub fn generate(world: &World) -> Scenario {
         .collect();
     let sales = sales(world, partner_count, customer_count);
 
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Event> = (0..partners.len())
+        .filter(|&p| partners[p].late)
+        .map(Event::CreatePartner)
+        .collect();
     for c in 0..customers.len() {
         events.push(Event::CreateCustomer(c));
         events.push(Event::LinkStripeCustomer(c));

@@ -1,12 +1,12 @@
 //! A seed's program before its history: the plan and providers' credentials, the partners in
-//! their chains, each partner's postback for the events it must hear once, and an incoming
+//! their chains (but those the history creates), each partner's postback for the events it must hear once, and an incoming
 //! webhook mapped to create sales. All made while the services behave.
 
 use crate::driver::{Sim, START};
 use crate::queue::SimQueue;
 use crate::requests::{
-    request_with, Credentials, CHARGEBEE_PASSWORD, CHARGEBEE_USER, CHARGIFY_SITE_KEY, PROGRAM,
-    RECURLY_PASSWORD, RECURLY_USER, STRIPE_SECRET,
+    partner_body, request_with, Credentials, CHARGEBEE_PASSWORD, CHARGEBEE_USER, CHARGIFY_SITE_KEY,
+    PROGRAM, RECURLY_PASSWORD, RECURLY_USER, STRIPE_SECRET,
 };
 use crate::scenario::Scenario;
 use crate::store::SimStore;
@@ -102,11 +102,13 @@ pub async fn set_up(world: World, scenario: Scenario) -> Result<Sim, String> {
     let created = program(&app, &scenario, clock.now()).await?;
     let api = api_router(app.clone());
     let admin = created.admin_key.as_str();
-    for partner in &scenario.partners {
-        let mut body = json!({"key": partner.key, "id": partner.id, "email": format!("{}@example.com", partner.key), "name": partner.key});
-        if let Some(referrer) = partner.referrer {
-            body["referring_partner_key"] = json!(scenario.partners[referrer].key);
-        }
+    for (p, partner) in scenario
+        .partners
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.late)
+    {
+        let body = partner_body(&scenario, p);
         call(&api, Method::POST, "/v1/partners", admin, body).await?;
         let path = format!("/v1/partners/{}/api-keys", partner.key);
         let key = call(&api, Method::POST, &path, admin, json!({})).await?;
