@@ -4,15 +4,21 @@
 //! model once each history quiesces. A failing seed replays exactly: `./infra/simulate.sh
 //! --seed S`.
 
+pub mod check;
+pub mod driver;
 pub mod model;
 pub mod queue;
+pub mod refunds;
 pub mod requests;
 pub mod run;
 pub mod scenario;
+pub mod senders;
+pub mod setup;
 pub mod store;
 pub mod world;
 
-pub use run::{describe, run_seed, Report};
+pub use driver::Report;
+pub use run::{describe, run_seed};
 
 /// Runs a seed on a fresh single-threaded runtime, so nothing but the seed decides the order.
 pub fn run_blocking(seed: u64, faults: bool) -> Result<Report, String> {

@@ -1,5 +1,6 @@
 //! `partnerhook-sim [--seeds N] [--seed S] [--from F] [--no-faults] [--verbose]`: runs seeds of the simulation and prints
 //! each failing one with what went wrong; the last line is `simulation: N seeds, F failed`.
+//! With `SIM_TRACE=1` every request's answer is printed to stderr, to follow a replayed seed.
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -1,7 +1,8 @@
 //! The reference model: what the ledger must hold once a history has quiesced, written apart
 //! from the production code from the rules as the seeds and docs state them. A sale is one
 //! transaction; its refunded amount is the sum of distinct refunds (Stripe's largest total, the
-//! whole for a full refund), capped at the gross; each level of the referral chain earns the
+//! whole for a full refund; a Recurly refund on the one payment of its account it fits), capped
+//! at the gross; a sale an admin assigns is credited to that partner; each level of the referral chain earns the
 //! plan's percentage of the net amount less the refunded share, rounded half away from zero to
 //! the currency's minor unit; a fully refunded sale's rewards are declined (or never written).
 
@@ -24,7 +25,7 @@ pub fn major(minor: i64, currency: &str) -> Decimal {
 
 /// An integer amount as the sale's sender means it: Chargebee writes every currency with
 /// subunits in hundredths, KWD included (https://apidocs.chargebee.com/docs/api/currencies);
-/// Stripe and the custom webhook follow ISO 4217 for these currencies.
+/// every other sender here follows ISO 4217 for these currencies.
 pub fn sent_amount(sale: &Sale, minor: i64) -> Decimal {
     match (&sale.channel, exponent(sale.currency)) {
         (Channel::Chargebee { .. }, 3) => Decimal::new(minor, 2),
@@ -73,10 +74,13 @@ pub fn refunded_minor(sale: &Sale) -> i64 {
 /// The partner a sale is credited to, and their referrers, as far as the plan reaches.
 fn chain(scenario: &Scenario, sale: &Sale) -> Vec<String> {
     let mut at = Some(match sale.channel {
-        Channel::Custom { partner } => partner,
-        Channel::Stripe { customer } | Channel::Chargebee { customer } => {
-            scenario.customers[customer].partner
-        }
+        Channel::Custom { partner }
+        | Channel::Unassigned { partner }
+        | Channel::Incoming { partner } => partner,
+        Channel::Stripe { customer }
+        | Channel::Chargebee { customer }
+        | Channel::Recurly { customer }
+        | Channel::Chargify { customer } => scenario.customers[customer].partner,
     });
     let mut chain = Vec::new();
     while let Some(i) = at {

@@ -1,18 +1,20 @@
-//! The requests a history's events become, shaped and signed as each sender does it.
+//! The requests a history's events become: the API calls here, the providers' in `senders`.
 
-use crate::model::major;
-use crate::scenario::{Channel, Event, Refund, Scenario};
+use crate::scenario::{Event, Scenario};
+use crate::senders::{payment, refund, stripe, Sent};
 use axum::body::Body;
 use axum::http::Request;
-use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Sha256;
 
 pub const PROGRAM: &str = "sim";
 pub const STRIPE_SECRET: &str = "whsec_simulation";
 pub const CHARGEBEE_USER: &str = "cb";
 pub const CHARGEBEE_PASSWORD: &str = "cb-simulation";
+pub const RECURLY_USER: &str = "recurly";
+pub const RECURLY_PASSWORD: &str = "recurly-simulation";
+pub const CHARGIFY_SITE_KEY: &str = "chargify-simulation";
 
 /// Which function a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,14 +23,19 @@ pub enum Function {
     Custom,
     Stripe,
     Chargebee,
+    Recurly,
+    Chargify,
+    Incoming,
 }
 
 pub struct Credentials {
     pub admin_key: String,
     pub custom_secret: String,
+    /// The path of the incoming webhook's production URL.
+    pub incoming_path: String,
 }
 
-fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
+pub fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     for part in parts {
@@ -37,50 +44,39 @@ fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn json_request(path: &str, body: &Value, headers: &[(&str, String)]) -> Request<Body> {
-    let mut request = Request::post(path).header("content-type", "application/json");
+pub fn request_with(
+    path: &str,
+    content_type: &str,
+    body: String,
+    headers: &[(&str, String)],
+) -> Request<Body> {
+    let mut request = Request::post(path).header("content-type", content_type);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
     request
-        .body(Body::from(body.to_string()))
+        .body(Body::from(body))
         .unwrap_or_else(|e| panic!("a well-formed request: {e}"))
 }
 
-fn stripe(body: Value, now_seconds: i64) -> (Function, Request<Body>) {
-    let text = body.to_string();
-    let t = now_seconds.to_string();
-    let signature = hmac_hex(STRIPE_SECRET, &[t.as_bytes(), b".", text.as_bytes()]);
-    let header = format!("t={t},v1={signature}");
-    let path = format!("/webhooks/{PROGRAM}/stripe");
-    let request = json_request(&path, &body, &[("stripe-signature", header)]);
-    (Function::Stripe, request)
+/// An admin's API call; retries of one intended call share its `Idempotency-Key`.
+pub fn admin(path: &str, body: serde_json::Value, admin_key: &str, idempotency: &str) -> Sent {
+    let headers = [
+        ("authorization", format!("Bearer {admin_key}")),
+        ("idempotency-key", idempotency.to_string()),
+    ];
+    let request = request_with(path, "application/json", body.to_string(), &headers);
+    (Function::Api, request)
 }
 
-fn chargebee(body: Value) -> (Function, Request<Body>) {
-    let credentials = base64::engine::general_purpose::STANDARD
-        .encode(format!("{CHARGEBEE_USER}:{CHARGEBEE_PASSWORD}"));
-    let path = format!("/webhooks/{PROGRAM}/chargebee");
-    let request = json_request(
-        &path,
-        &body,
-        &[("authorization", format!("Basic {credentials}"))],
-    );
-    (Function::Chargebee, request)
-}
-
-fn custom(body: Value, secret: &str) -> (Function, Request<Body>) {
-    let signature = format!(
-        "sha256={}",
-        hmac_hex(secret, &[body.to_string().as_bytes()])
-    );
-    let path = format!("/webhooks/{PROGRAM}/custom");
-    let request = json_request(&path, &body, &[("x-webhook-signature", signature)]);
-    (Function::Custom, request)
-}
-
-fn chargebee_customer(scenario: &Scenario, c: usize) -> Value {
-    json!({"id": format!("cb_{c}"), "meta_data": {"customer_key": scenario.customers[c].key}})
+/// A partner as `POST /v1/partners` takes it, with its referrer.
+pub fn partner_body(scenario: &Scenario, p: usize) -> serde_json::Value {
+    let partner = &scenario.partners[p];
+    let mut body = json!({"key": partner.key, "id": partner.id, "email": format!("{}@example.com", partner.key), "name": partner.key});
+    if let Some(referrer) = partner.referrer {
+        body["referring_partner_key"] = json!(scenario.partners[referrer].key);
+    }
+    body
 }
 
 pub fn request(
@@ -88,8 +84,18 @@ pub fn request(
     event: &Event,
     credentials: &Credentials,
     now_seconds: i64,
-) -> (Function, Request<Body>) {
+) -> Sent {
     match event {
+        Event::CreatePartner(p) => {
+            let partner = &scenario.partners[*p];
+            let idempotency = format!("create-{}", partner.key);
+            admin(
+                "/v1/partners",
+                partner_body(scenario, *p),
+                &credentials.admin_key,
+                &idempotency,
+            )
+        }
         Event::CreateCustomer(c) => {
             let customer = &scenario.customers[*c];
             let body = json!({
@@ -98,9 +104,12 @@ pub fn request(
                 "name": customer.key,
                 "partner_key": scenario.partners[customer.partner].key,
             });
-            let auth = format!("Bearer {}", credentials.admin_key);
-            let request = json_request("/v1/customers", &body, &[("authorization", auth)]);
-            (Function::Api, request)
+            admin(
+                "/v1/customers",
+                body,
+                &credentials.admin_key,
+                &format!("create-{}", customer.key),
+            )
         }
         Event::LinkStripeCustomer(c) => {
             let customer = &scenario.customers[*c];
@@ -112,67 +121,20 @@ pub fn request(
                 now_seconds,
             )
         }
-        Event::Payment(s) => {
+        Event::Payment(s) => payment(scenario, *s, credentials, now_seconds),
+        Event::Refund { sale, refund: r } => refund(scenario, *sale, *r, credentials, now_seconds),
+        Event::Assign(s) => {
             let sale = &scenario.sales[*s];
-            let amount = |minor: i64| major(minor, sale.currency).to_string();
-            match &sale.channel {
-                Channel::Custom { partner } => {
-                    let mut body = json!({
-                        "event": "transaction.created",
-                        "externalId": sale.key,
-                        "partnerId": scenario.partners[*partner].id,
-                        "grossAmount": amount(sale.gross),
-                        "currency": sale.currency,
-                        "customer": {"externalId": format!("buyer-{s}"), "email": format!("buyer{s}@example.com")},
-                    });
-                    if let Some(net) = sale.net {
-                        body["netAmount"] = json!(amount(net));
-                    }
-                    custom(body, &credentials.custom_secret)
-                }
-                Channel::Stripe { customer } => stripe(
-                    json!({"id": format!("evt_pay_{s}"), "type": "charge.succeeded", "data": {"object": {
-                        "id": sale.key, "object": "charge", "amount": sale.gross, "amount_refunded": 0,
-                        "currency": sale.currency.to_lowercase(),
-                        "customer": scenario.customers[*customer].stripe_id,
-                    }}}),
-                    now_seconds,
-                ),
-                Channel::Chargebee { customer } => chargebee(json!({
-                    "id": format!("ev_pay_{s}"), "event_type": "payment_succeeded",
-                    "content": {
-                        "transaction": {"id": sale.key, "amount": sale.gross, "currency_code": sale.currency, "customer_id": format!("cb_{customer}")},
-                        "customer": chargebee_customer(scenario, *customer),
-                    }
-                })),
-            }
-        }
-        Event::Refund { sale: s, refund: r } => {
-            let sale = &scenario.sales[*s];
-            match (&sale.refunds[*r], &sale.channel) {
-                (Refund::Full, _) => custom(
-                    json!({"event": "transaction.refunded", "externalId": sale.key}),
-                    &credentials.custom_secret,
-                ),
-                (Refund::Total(total), Channel::Stripe { customer }) => stripe(
-                    json!({"id": format!("evt_rf_{s}_{r}"), "type": "charge.refunded", "data": {"object": {
-                        "id": sale.key, "object": "charge", "amount": sale.gross, "amount_refunded": total,
-                        "currency": sale.currency.to_lowercase(),
-                        "customer": scenario.customers[*customer].stripe_id,
-                    }}}),
-                    now_seconds,
-                ),
-                (Refund::Part { id, minor }, _) => chargebee(json!({
-                    "id": format!("ev_rf_{s}_{id}"), "event_type": "payment_refunded",
-                    "content": {"transaction": {
-                        "id": format!("{}-{id}", sale.key), "amount": minor,
-                        "currency_code": sale.currency, "refunded_txn_id": sale.key,
-                    }}
-                })),
-                (refund, channel) => {
-                    unreachable!("the generator pairs {refund:?} with {channel:?}")
-                }
-            }
+            let partner = match sale.channel {
+                crate::scenario::Channel::Unassigned { partner } => partner,
+                _ => unreachable!("only unassigned sales are assigned"),
+            };
+            admin(
+                &format!("/v1/transactions/{}/assign", sale.key),
+                json!({"partner_key": scenario.partners[partner].key}),
+                &credentials.admin_key,
+                &format!("assign-{}", sale.key),
+            )
         }
     }
 }

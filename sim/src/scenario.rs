@@ -1,11 +1,13 @@
 //! A randomized history: a program with a multi-level plan, partners in referral chains,
-//! customers, and sales from the custom webhook, Stripe and Chargebee with their refunds, sent
-//! in a shuffled order (customers and their links after payments, refunds before payments),
-//! some twice.
+//! partners created meanwhile, customers, and sales from the custom webhook, Stripe, Chargebee, Recurly, Chargify and an
+//! incoming webhook with their refunds, sent in a shuffled order (customers and their links
+//! after payments, refunds before payments), some twice; then sales nobody could attribute
+//! are assigned by an admin.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use crate::refunds::refunds;
 use crate::world::World;
 
 pub const CURRENCIES: [&str; 3] = ["USD", "JPY", "KWD"];
@@ -15,6 +17,9 @@ pub struct PartnerSpec {
     pub key: String,
     pub id: String,
     pub referrer: Option<usize>,
+    /// Created through the API during the history rather than before it; no sale or customer
+    /// names it, as the ones that do need it to exist when they arrive.
+    pub late: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -29,10 +34,32 @@ pub struct CustomerSpec {
 pub enum Channel {
     /// The custom webhook, naming the partner by id.
     Custom { partner: usize },
+    /// The custom webhook naming a partner id the program lacks; an admin assigns the sale to
+    /// `partner` once the history is over.
+    Unassigned { partner: usize },
     /// Stripe, naming the customer by its Stripe id only.
     Stripe { customer: usize },
     /// Chargebee, naming the customer by its key in `meta_data`.
     Chargebee { customer: usize },
+    /// Recurly's XML, naming the customer by its key as `account_code`.
+    Recurly { customer: usize },
+    /// Chargify, naming the customer by its key as the customer's `reference`.
+    Chargify { customer: usize },
+    /// An incoming webhook mapped to `create_transaction`, naming a new buyer and its partner.
+    Incoming { partner: usize },
+}
+
+impl Channel {
+    /// The customer the sale names, for the channels that name one of the history's customers.
+    pub fn customer(&self) -> Option<usize> {
+        match *self {
+            Self::Stripe { customer }
+            | Self::Chargebee { customer }
+            | Self::Recurly { customer }
+            | Self::Chargify { customer } => Some(customer),
+            Self::Custom { .. } | Self::Unassigned { .. } | Self::Incoming { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +68,7 @@ pub enum Refund {
     Full,
     /// Stripe's `charge.refunded`: the total refunded so far, in minor units.
     Total(i64),
-    /// Chargebee's `payment_refunded`: one refund of its own id and amount.
+    /// One refund of its own id and amount (Chargebee, Chargify, Recurly).
     Part { id: String, minor: i64 },
 }
 
@@ -58,10 +85,16 @@ pub struct Sale {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    CreatePartner(usize),
     CreateCustomer(usize),
     LinkStripeCustomer(usize),
     Payment(usize),
-    Refund { sale: usize, refund: usize },
+    Refund {
+        sale: usize,
+        refund: usize,
+    },
+    /// An admin assigns an unassigned sale to its partner.
+    Assign(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -73,70 +106,64 @@ pub struct Scenario {
     pub sales: Vec<Sale>,
     /// What is sent, in order; an entry is a group sent at the same moment.
     pub steps: Vec<Vec<Event>>,
+    /// What admins send once the history has quiesced.
+    pub afterwards: Vec<Event>,
 }
 
-fn refunds(world: &World, channel: &Channel, gross: i64) -> Vec<Refund> {
-    let mut rng = world.state();
-    let kind = rng.rng.random_range(0..4);
-    let full = kind == 3;
-    match channel {
-        Channel::Custom { .. } if full || kind == 2 => vec![Refund::Full],
-        Channel::Custom { .. } => vec![],
-        Channel::Stripe { .. } => {
-            // Totals only grow; a partial series stays at or under 80 %, a full one ends at 100 %.
-            let count = if kind == 0 {
-                0
-            } else {
-                rng.rng.random_range(1..4)
-            };
-            let mut totals: Vec<i64> = (0..count)
-                .map(|_| rng.rng.random_range(1..=gross * 8 / 10))
-                .collect();
-            totals.sort_unstable();
-            if full {
-                totals.push(gross);
-            }
-            totals.into_iter().map(Refund::Total).collect()
-        }
-        Channel::Chargebee { .. } => {
-            let count = if kind == 0 {
-                0
-            } else {
-                rng.rng.random_range(1..4)
-            };
-            let mut left = gross * 8 / 10;
-            let mut parts = Vec::new();
-            for i in 0..count {
-                if left < 1 {
-                    break;
-                }
-                let minor = rng.rng.random_range(1..=left.min(gross / 3).max(1));
-                left -= minor;
-                parts.push(Refund::Part {
-                    id: format!("rf_{i}"),
-                    minor,
-                });
-            }
-            if full {
-                let taken: i64 = parts
-                    .iter()
-                    .map(|p| match p {
-                        Refund::Part { minor, .. } => *minor,
-                        _ => 0,
-                    })
-                    .sum();
-                parts.push(Refund::Part {
-                    id: "rf_last".into(),
-                    minor: gross - taken,
-                });
-            }
-            parts
-        }
+fn channel(world: &World, partners: usize, customers: usize) -> Channel {
+    let partner = world.below(partners);
+    let customer = world.below(customers);
+    match world.below(7) {
+        0 => Channel::Custom { partner },
+        1 => Channel::Unassigned { partner },
+        2 => Channel::Stripe { customer },
+        3 => Channel::Chargebee { customer },
+        4 => Channel::Recurly { customer },
+        5 => Channel::Chargify { customer },
+        _ => Channel::Incoming { partner },
     }
 }
 
+/// Sales with their channels and amounts, then their refunds, which for Recurly depend on the
+/// customer's other payments.
+fn sales(world: &World, partners: usize, customers: usize) -> Vec<Sale> {
+    let count = world.state().rng.random_range(1..=5);
+    let mut sales: Vec<Sale> = (0..count)
+        .map(|i| {
+            let channel = channel(world, partners, customers);
+            let gross = 1_000 + world.below(99_000) as i64;
+            let net = (matches!(channel, Channel::Custom { .. }) && world.chance(0.5))
+                .then(|| gross * 84 / 100);
+            Sale {
+                key: format!("sale{i}"),
+                channel,
+                currency: CURRENCIES[world.below(CURRENCIES.len())],
+                gross,
+                net,
+                refunds: vec![],
+            }
+        })
+        .collect();
+    for s in 0..sales.len() {
+        let recurly = |sale: &Sale| match sale.channel {
+            Channel::Recurly { customer } => Some(customer),
+            _ => None,
+        };
+        let rival = sales
+            .iter()
+            .enumerate()
+            .filter(|(t, other)| *t != s && recurly(other).is_some())
+            .filter(|(_, other)| recurly(other) == recurly(&sales[s]))
+            .map(|(_, other)| other.gross)
+            .max()
+            .unwrap_or(0);
+        sales[s].refunds = refunds(world, &sales[s].channel, sales[s].gross, rival);
+    }
+    sales
+}
+
 pub fn generate(world: &World) -> Scenario {
-    let (currency, levels, partner_count, customer_count, sale_count) = {
+    let (currency, levels, partner_count, customer_count) = {
         let mut s = world.state();
         let currency = CURRENCIES[s.rng.random_range(0..CURRENCIES.len())];
         let level_count = s.rng.random_range(1..=3);
@@ -146,14 +173,15 @@ pub fn generate(world: &World) -> Scenario {
             levels,
             s.rng.random_range(1..=4),
             s.rng.random_range(1..=3),
-            s.rng.random_range(1..=5),
         )
     };
-    let partners = (0..partner_count)
+    let late_count = world.below(3);
+    let partners: Vec<PartnerSpec> = (0..partner_count + late_count)
         .map(|i| PartnerSpec {
             key: format!("pat{i}"),
             id: format!("P-{i}"),
-            referrer: (i > 0 && world.chance(0.7)).then(|| world.below(i)),
+            referrer: (i > 0 && world.chance(0.7)).then(|| world.below(i.min(partner_count))),
+            late: i >= partner_count,
         })
         .collect();
     let customers: Vec<CustomerSpec> = (0..customer_count)
@@ -163,36 +191,12 @@ pub fn generate(world: &World) -> Scenario {
             stripe_id: format!("cus_{i}"),
         })
         .collect();
-    let sales: Vec<Sale> = (0..sale_count)
-        .map(|i| {
-            let channel = match world.below(3) {
-                0 => Channel::Custom {
-                    partner: world.below(partner_count),
-                },
-                1 => Channel::Stripe {
-                    customer: world.below(customer_count),
-                },
-                _ => Channel::Chargebee {
-                    customer: world.below(customer_count),
-                },
-            };
-            let currency = CURRENCIES[world.below(CURRENCIES.len())];
-            let gross = 1_000 + world.below(99_000) as i64;
-            let net = (matches!(channel, Channel::Custom { .. }) && world.chance(0.5))
-                .then(|| gross * 84 / 100);
-            let refunds = refunds(world, &channel, gross);
-            Sale {
-                key: format!("sale{i}"),
-                channel,
-                currency,
-                gross,
-                net,
-                refunds,
-            }
-        })
-        .collect();
+    let sales = sales(world, partner_count, customer_count);
 
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Event> = (0..partners.len())
+        .filter(|&p| partners[p].late)
+        .map(Event::CreatePartner)
+        .collect();
     for c in 0..customers.len() {
         events.push(Event::CreateCustomer(c));
         events.push(Event::LinkStripeCustomer(c));
@@ -221,6 +225,10 @@ pub fn generate(world: &World) -> Scenario {
         }
         steps.push(group);
     }
+    let afterwards = (0..sales.len())
+        .filter(|&s| matches!(sales[s].channel, Channel::Unassigned { .. }))
+        .map(Event::Assign)
+        .collect();
     Scenario {
         currency,
         levels,
@@ -228,5 +236,6 @@ pub fn generate(world: &World) -> Scenario {
         customers,
         sales,
         steps,
+        afterwards,
     }
 }

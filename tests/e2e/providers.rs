@@ -5,11 +5,14 @@ use crate::support::{call, rewards, scenario, transaction, Backend, Env};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use partnerhook::domain::refund::CustomerRefund;
+use partnerhook::domain::minor_units::MinorUnits;
+use partnerhook::domain::refund::{CustomerRefund, RefundAmount};
 use partnerhook::http::provider_router;
+use partnerhook::sources::providers::event::{Provider, ProviderEvent};
 use partnerhook::sources::providers::{
     chargebee::Chargebee, chargify::Chargify, recurly::Recurly, stripe::Stripe,
 };
+use partnerhook::usecases::customers::parking::record_payment;
 use partnerhook::usecases::ledger::customer_refunds::record_customer_refund;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -533,6 +536,80 @@ async fn recurly_refunds_match_the_accounts_payment_after_it(backend: Backend) {
     assert_eq!(status_of(&refunded), (200, "refunded"));
     assert_eq!(refunded.1["transaction_key"].as_str(), Some(key.as_str()));
     assert_eq!(reward_amounts(&env, &key).await[0].1, "declined");
+}
+
+scenario!(a_retried_recurly_payment_applies_each_kept_refund_once);
+/// Sim seeds 1834 and 1440: a payment's try applied a kept refund and failed before forgetting
+/// it; the retry must forget that one without counting it again, and still apply the rest.
+async fn a_retried_recurly_payment_applies_each_kept_refund_once(backend: Backend) {
+    let env = setup(backend, true).await;
+    let auth = basic("rc-user", "rc-pass");
+    let refund = |id: &str, cents: &str| {
+        fixture("recurly/successful_refund_notification.xml")
+            .replace("0f9e8d7c6b5a49382716a5b4c3d2e1f0", id)
+            .replace(">3295<", &format!(">{cents}<"))
+    };
+    let kept = recurly_xml(&env, &refund("rf-first", "1000"), &auth).await;
+    assert_eq!(status_of(&kept), (200, "refund_pending"));
+    let payment = fixture("recurly/successful_payment_notification.xml");
+    let created = recurly_xml(&env, &payment, &auth).await;
+    assert_eq!(status_of(&created), (200, "created"));
+    let key = created.1["transaction_key"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(transaction(&env, &key).await["refunded_amount"], 1000);
+    // The state such a crash leaves: the applied refund still kept, and the rest kept too.
+    let kept = |id: &str, minor: i64| CustomerRefund {
+        source: "recurly".into(),
+        refund_id: id.into(),
+        amount: RefundAmount::Minor {
+            minor,
+            units: MinorUnits::Recurly,
+        },
+    };
+    for refund in [kept("rf-first", 1000), kept("rf-rest", 2295)] {
+        let repo = &env.app.repo;
+        assert!(repo
+            .insert_customer_refund("acme", "cust-001", &refund)
+            .await
+            .expect("kept"));
+    }
+    // The retry past the event's dedupe, as after a failed try (which marks no event).
+    let program = env
+        .app
+        .repo
+        .get_program("acme")
+        .await
+        .expect("read")
+        .expect("program")
+        .value;
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/xml"),
+    );
+    let ProviderEvent::Payment {
+        customer, payment, ..
+    } = Recurly::parse(&headers, payment.as_bytes(), &program).expect("parsed")
+    else {
+        panic!("a payment")
+    };
+    record_payment(&env.app, &program, "recurly", &customer, *payment)
+        .await
+        .expect("retried");
+    let tx = transaction(&env, &key).await;
+    assert_eq!(
+        (tx["status"].as_str(), tx["refunded_amount"].as_i64()),
+        (Some("refunded"), Some(3295))
+    );
+    let left = env
+        .app
+        .repo
+        .customer_refunds("acme", "cust-001")
+        .await
+        .expect("read");
+    assert!(left.is_empty(), "still kept: {left:?}");
 }
 
 scenario!(chargify_payments_and_partial_refunds);

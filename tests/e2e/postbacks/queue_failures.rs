@@ -125,6 +125,29 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back(backend
     assert_eq!(receiver.bodies().len(), 3);
 }
 
+scenario!(a_commission_retried_after_a_full_refund_still_announces_its_rewards);
+/// Sim seed 1823: a commission try wrote its reward and could not queue reward.created; the
+/// sale was then refunded in full, and the retry must still announce the reward it wrote.
+async fn a_commission_retried_after_a_full_refund_still_announces_its_rewards(backend: Backend) {
+    let (env, flaky) = flaky_env(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    register(&env, &key, "http://127.0.0.1:9/hook", &["reward.created"]).await;
+    env.post_signed(SEED).await;
+    let job = Job::Commission {
+        program: "acme".into(),
+        transaction_key: "ext-tx-12345".into(),
+    };
+    flaky.refuse(true);
+    assert!(process_job(&env.app, &job).await.is_err());
+    flaky.refuse(false);
+    let (status, body) = env.post_signed(SEED_REFUND).await;
+    assert_eq!(status, 200, "{body}");
+    process_job(&env.app, &job).await.expect("the retry");
+    let sent = flaky.sent.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1, "reward.created queued once: {sent:?}");
+    assert_eq!(sent[0].0, 0);
+}
+
 /// Sets a reward back to pending, as a try that failed before settling it would have left it.
 async fn unsettle(env: &Env, transaction_key: &str) {
     let mut rewards = env

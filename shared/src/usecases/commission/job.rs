@@ -55,6 +55,19 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
                 Event::TransactionCreated(&transaction),
             )
             .await?;
+        } else {
+            // Refunded in full after an earlier try wrote rewards and failed before marking
+            // it: the rewards it wrote must still be announced, once each.
+            for reward in app.repo.rewards_of_transaction(slug, key).await? {
+                let reward = reward.value;
+                emit(
+                    app,
+                    &program,
+                    &reward.partner_key,
+                    Event::RewardCreated(&reward),
+                )
+                .await?;
+            }
         }
         return settle_rewards(app, &program, key).await;
     }

@@ -152,6 +152,15 @@ pub async fn apply_kept_customer_refunds(
         .saturating_sub(transaction.amounts.refunded);
     let mut fully_refunded = false;
     for refund in app.repo.customer_refunds(slug, customer).await? {
+        if refund.source == transaction.source && transaction.refund_ids.contains(&refund.refund_id)
+        {
+            // Applied by an earlier try that failed before forgetting it: already in
+            // `refunded`, so it neither counts against what is left nor needs to fit again.
+            app.repo
+                .delete_customer_refund(slug, customer, &refund)
+                .await?;
+            continue;
+        }
         let amount = refund.amount.in_currency(transaction.amounts.currency);
         let Some(amount) = amount.filter(|a| refund.source == transaction.source && *a <= left)
         else {
