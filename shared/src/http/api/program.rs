@@ -42,7 +42,7 @@ fn view(program: &Program) -> Value {
         "slug": program.slug,
         "name": program.name,
         "currency": program.currency,
-        "commission": { "levels": program.plan.levels },
+        "commission": { "levels": program.plan.levels, "actions": program.plan.actions },
         "custom_webhook": {
             "path": custom_webhook_path(&program.slug),
             "secrets_configured": program.custom_webhook_secrets.len(),
@@ -189,6 +189,18 @@ mod tests {
             (
                 serde_json::json!({"commission": {"levels": ["60", 30, "10.01"]}}),
                 "commission.levels",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"signup": -1}}}),
+                "commission.actions.signup",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"signup": 2.5}}}),
+                "commission.actions.signup",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"Sign Up": 5}}}),
+                "commission.actions.Sign Up",
             ),
             (
                 serde_json::json!({"usd_rates": {"EUR": "10000.01"}}),
