@@ -3,6 +3,7 @@
 //! updates, conflicts, listings and refusals.
 
 use crate::support::{as_partner, partner, partner_with_key, scenario, Backend, Env, Receiver};
+use partnerhook::domain::action::{Action, ActionInput};
 use serde_json::{json, Value};
 
 const EVENTS: [&str; 3] = ["action.created", "action.updated", "reward.created"];
@@ -238,4 +239,34 @@ async fn bad_actions_are_refused_with_their_field(backend: Backend) {
     .await;
     assert_eq!(status, 401);
     assert!(listed(&env, "partner_key=pat").await.is_empty());
+}
+
+scenario!(a_retry_finishes_an_action_whose_first_try_died_after_its_write);
+async fn a_retry_finishes_an_action_whose_first_try_died_after_its_write(backend: Backend) {
+    let env = Env::new(backend).await;
+    let receiver = pat_with_receiver(&env).await;
+    let body = json!({"customer_key": "cus_1", "key": "signup", "idempotency_key": "su-9"});
+    // The first try wrote the action, then died: no listing entry, no reward, no event.
+    let input: ActionInput = serde_json::from_value(body.clone()).expect("a valid body");
+    let checked = input.check().expect("a valid action");
+    let written = Action::new(&checked, "su-9".into(), "pat".into(), env.app.repo.now());
+    env.app
+        .repo
+        .insert("acme", &written)
+        .await
+        .expect("the first try's write");
+    let (status, action) = post(&env, body).await;
+    assert_eq!(status, 200, "a repeat of that action: {action}");
+    assert_eq!(action["key"], written.key);
+    assert_eq!(action["reward"]["amount"], 500, "{action}");
+    let listed_keys: Vec<Value> = listed(&env, "customer_key=cus_1")
+        .await
+        .iter()
+        .map(|a| a["key"].clone())
+        .collect();
+    assert_eq!(listed_keys, vec![json!(written.key)]);
+    env.run_postback_worker().await;
+    let mut kinds: Vec<String> = heard(&receiver).into_iter().map(|(e, _)| e).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["action.created", "reward.created"]);
 }

@@ -116,6 +116,12 @@ mod tests {
         assert_eq!(p.custom_webhook_secrets.len(), 2);
         let shown = view(&p).to_string();
         assert!(!shown.contains(&"b".repeat(20)), "secrets are never shown");
+        // Action rewards alone leave the levels as they are; the map given replaces the last.
+        let actions = serde_json::json!({"commission": {"actions": {"signup": 500, "demo": 0}}});
+        apply_patch(&mut p, patch(actions), 0).unwrap();
+        assert_eq!(p.plan.levels, vec![Decimal::from(20), Decimal::from(5)]);
+        assert_eq!(p.plan.action_reward("signup"), Some(500));
+        assert_eq!(view(&p)["commission"]["actions"]["demo"], 0);
     }
 
     #[test]
