@@ -172,12 +172,16 @@ impl Action {
         }
     }
 
-    /// How `other` (a new request under this action's idempotency key) relates to it.
+    /// How `other` (a new request under this action's idempotency key) relates to it. A
+    /// customer's action stays with the partner it was credited to: the same customer is the
+    /// same owner even if the customer has moved to another partner since.
     pub fn compare(&self, other: &Action) -> Repeat {
-        if self.kind != other.kind
-            || self.partner_key != other.partner_key
-            || self.customer_key != other.customer_key
-        {
+        let same_owner = match (&self.customer_key, &other.customer_key) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            (None, None) => self.partner_key == other.partner_key,
+            _ => false,
+        };
+        if self.kind != other.kind || !same_owner {
             Repeat::Conflict
         } else if self.value != other.value || self.archived != other.archived {
             Repeat::Update
