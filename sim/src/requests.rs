@@ -23,6 +23,14 @@ pub enum Function {
     Chargebee,
 }
 
+/// The idempotency key of a partner's signup.
+pub fn action_key(partner: usize) -> String {
+    format!("signup-{partner}")
+}
+
+/// What the plan pays for a signup, in minor units.
+pub const SIGNUP_REWARD: i64 = 500;
+
 pub struct Credentials {
     pub admin_key: String,
     pub custom_secret: String,
@@ -100,6 +108,16 @@ pub fn request(
             });
             let auth = format!("Bearer {}", credentials.admin_key);
             let request = json_request("/v1/customers", &body, &[("authorization", auth)]);
+            (Function::Api, request)
+        }
+        Event::Action(p) => {
+            let body = json!({
+                "partner_key": scenario.partners[*p].key,
+                "key": "signup",
+                "idempotency_key": action_key(*p),
+            });
+            let auth = format!("Bearer {}", credentials.admin_key);
+            let request = json_request("/v1/actions", &body, &[("authorization", auth)]);
             (Function::Api, request)
         }
         Event::LinkStripeCustomer(c) => {
