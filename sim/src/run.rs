@@ -2,11 +2,12 @@
 //! (retrying what failed, as providers do), run the workers on whatever the queue hands out,
 //! then quiesce and hold the ledger against the model.
 
+use crate::actions::check_actions;
 use crate::model::expected;
 use crate::queue::SimQueue;
 use crate::requests::{
-    action_key, request, Credentials, Function, CHARGEBEE_PASSWORD, CHARGEBEE_USER, PROGRAM,
-    SIGNUP_REWARD, STRIPE_SECRET,
+    request, Credentials, Function, CHARGEBEE_PASSWORD, CHARGEBEE_USER, PROGRAM, SIGNUP_REWARD,
+    STRIPE_SECRET,
 };
 use crate::scenario::{generate, Event, Scenario};
 use crate::store::SimStore;
@@ -15,9 +16,7 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
 use partnerhook::app::App;
-use partnerhook::domain::action::Action;
-use partnerhook::domain::money::Currency;
-use partnerhook::domain::reward::{Reward, RewardSource, RewardStatus};
+use partnerhook::domain::reward::RewardStatus;
 use partnerhook::domain::settings::{apply_patch, ProgramPatch};
 use partnerhook::domain::time::{Clock, ManualClock};
 use partnerhook::domain::transaction::{Transaction, TransactionStatus};
@@ -382,7 +381,7 @@ async fn check(sim: &Sim) -> Result<(), String> {
             ));
         }
     }
-    check_actions(sim, &mut problems).await?;
+    check_actions(&sim.app, &sim.scenario, &mut problems).await?;
     let mut recorded = 0;
     for status in ["recorded", "commissioned", "unassigned", "refunded"] {
         let listing = repo
@@ -407,38 +406,6 @@ async fn check(sim: &Sim) -> Result<(), String> {
     } else {
         Err(problems.join("\n"))
     }
-}
-
-/// Each partner's signup: one action, one pending reward of the plan's amount, whatever
-/// failed and was retried on the way.
-async fn check_actions(sim: &Sim, problems: &mut Vec<String>) -> Result<(), String> {
-    let repo = &sim.app.repo;
-    let currency = Currency::parse(sim.scenario.currency).map_err(|e| e.to_string())?;
-    for (p, partner) in sim.scenario.partners.iter().enumerate() {
-        let key = Action::key_for(&action_key(p));
-        let action = repo
-            .find::<Action>(PROGRAM, &key)
-            .await
-            .map_err(|e| e.to_string())?;
-        if action.as_ref().map(|a| (a.partner_key.as_str(), a.value)) != Some((&partner.key, 1)) {
-            problems.push(format!("{}: signup {action:?}", partner.key));
-        }
-        let reward = repo
-            .get_at::<Reward>(keys::action_reward(PROGRAM, &key, 1))
-            .await
-            .map_err(|e| e.to_string())?
-            .map(|v| v.value);
-        let fine = reward.as_ref().is_some_and(|r| {
-            r.amount == currency.from_minor(SIGNUP_REWARD)
-                && r.source == RewardSource::Action
-                && r.reward_status == RewardStatus::Pending
-                && r.partner_key == partner.key
-        });
-        if !fine {
-            problems.push(format!("{}: signup reward {reward:?}", partner.key));
-        }
-    }
-    Ok(())
 }
 
 /// Runs one seed; the error says what the ledger got wrong, or which request went astray.
