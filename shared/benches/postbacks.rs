@@ -8,7 +8,7 @@ use criterion::{criterion_group, Criterion};
 use partnerhook::domain::event::Event;
 use partnerhook::domain::money::Currency;
 use partnerhook::domain::postback::Postback;
-use partnerhook::domain::reward::{Reward, RewardStatus};
+use partnerhook::domain::reward::{Reward, RewardSource, RewardStatus};
 use partnerhook::outbound::signing::{new_secret, sign};
 use partnerhook::runtime::local::{local_app, run_worker};
 use partnerhook::usecases::postbacks::emit::emit;
@@ -114,7 +114,9 @@ async fn throughput() {
     for i in 0..DELIVERIES {
         let reward = Reward {
             key: format!("tx-{i}:1"),
-            transaction_key: format!("tx-{i}"),
+            source: RewardSource::Transaction,
+            transaction_key: Some(format!("tx-{i}")),
+            action_key: None,
             customer_key: Some(format!("cust-{i}")),
             partner_key: "pat".into(),
             level: 1,

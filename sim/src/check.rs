@@ -2,6 +2,7 @@
 //! has them, one record per intended create, no customer refund left unplaced, and every
 //! partner told of each reward and commissioned transaction exactly once.
 
+use crate::actions::check_actions;
 use crate::driver::Sim;
 use crate::model::expected;
 use crate::requests::PROGRAM;
@@ -259,6 +260,7 @@ pub async fn check(sim: &Sim) -> Result<(), String> {
         transactions.extend(found.map_err(|e| e.to_string())?);
     }
     check_records(sim, &mut problems).await?;
+    rewards.extend(check_actions(&sim.app, &sim.scenario, &mut problems).await?);
     check_deliveries(sim, &rewards, &transactions, &mut problems).await?;
     if problems.is_empty() {
         Ok(())

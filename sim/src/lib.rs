@@ -4,6 +4,7 @@
 //! model once each history quiesces. A failing seed replays exactly: `./infra/simulate.sh
 //! --seed S`.
 
+pub mod actions;
 pub mod check;
 pub mod driver;
 pub mod model;

@@ -28,6 +28,14 @@ pub enum Function {
     Incoming,
 }
 
+/// The idempotency key of a partner's signup.
+pub fn action_key(partner: usize) -> String {
+    format!("signup-{partner}")
+}
+
+/// What the plan pays for a signup, in minor units.
+pub const SIGNUP_REWARD: i64 = 500;
+
 pub struct Credentials {
     pub admin_key: String,
     pub custom_secret: String,
@@ -110,6 +118,15 @@ pub fn request(
                 &credentials.admin_key,
                 &format!("create-{}", customer.key),
             )
+        }
+        Event::Action(p) => {
+            let body = json!({
+                "partner_key": scenario.partners[*p].key,
+                "key": "signup",
+                "idempotency_key": action_key(*p),
+            });
+            // Retried with one Idempotency-Key, as a careful client does.
+            admin("/v1/actions", body, &credentials.admin_key, &action_key(*p))
         }
         Event::LinkStripeCustomer(c) => {
             let customer = &scenario.customers[*c];

@@ -6,7 +6,7 @@ use crate::driver::{Sim, START};
 use crate::queue::SimQueue;
 use crate::requests::{
     partner_body, request_with, Credentials, CHARGEBEE_PASSWORD, CHARGEBEE_USER, CHARGIFY_SITE_KEY,
-    PROGRAM, RECURLY_PASSWORD, RECURLY_USER, STRIPE_SECRET,
+    PROGRAM, RECURLY_PASSWORD, RECURLY_USER, SIGNUP_REWARD, STRIPE_SECRET,
 };
 use crate::scenario::Scenario;
 use crate::store::SimStore;
@@ -77,7 +77,10 @@ async fn program(
         .map_err(|e| format!("set-up: {e}"))?
         .ok_or("set-up: the program vanished")?;
     let patch: ProgramPatch = serde_json::from_value(json!({
-        "commission": {"levels": scenario.levels.iter().map(|l| l.to_string()).collect::<Vec<_>>()},
+        "commission": {
+            "levels": scenario.levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            "actions": {"signup": SIGNUP_REWARD},
+        },
         "providers": {
             "stripe": {"signing_secret": STRIPE_SECRET},
             "chargebee": {"username": CHARGEBEE_USER, "password": CHARGEBEE_PASSWORD},

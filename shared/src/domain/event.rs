@@ -2,10 +2,11 @@
 //! `{"event": "reward.created", "data": {...}}` with amounts in cents and times in epoch
 //! milliseconds. Pure: the same event always has the same id and body.
 
+use crate::domain::action::Action;
 use crate::domain::customer::Customer;
 use crate::domain::money::Currency;
 use crate::domain::program::Program;
-use crate::domain::reward::{Reward, RewardStatus};
+use crate::domain::reward::{Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -19,6 +20,8 @@ pub enum Event<'a> {
     CustomerCreated(&'a Customer),
     CustomerUpdated(&'a Customer),
     CustomerDeleted(&'a Customer),
+    ActionCreated(&'a Action),
+    ActionUpdated(&'a Action),
 }
 
 impl Event<'_> {
@@ -31,6 +34,8 @@ impl Event<'_> {
             Self::CustomerCreated(_) => "customer.created",
             Self::CustomerUpdated(_) => "customer.updated",
             Self::CustomerDeleted(_) => "customer.deleted",
+            Self::ActionCreated(_) => "action.created",
+            Self::ActionUpdated(_) => "action.updated",
         }
     }
 
@@ -41,6 +46,8 @@ impl Event<'_> {
             Self::RewardUpdated(r) => format!("{}@{}", r.key, r.updated_at),
             Self::TransactionCreated(t) => t.key.clone(),
             Self::TransactionUpdated(t) => format!("{}@{}", t.key, t.updated_at),
+            Self::ActionCreated(a) => a.key.clone(),
+            Self::ActionUpdated(a) => format!("{}@{}", a.key, a.updated_at),
             // A customer may join, change in and leave a partnership more than once.
             Self::CustomerCreated(c) | Self::CustomerUpdated(c) | Self::CustomerDeleted(c) => {
                 format!("{}@{}", c.key, c.last_change())
@@ -57,22 +64,32 @@ impl Event<'_> {
                     RewardStatus::Paid => (json!("withdrawn"), json!(r.updated_at)),
                     _ => (json!("pending"), Value::Null),
                 };
+                let description = match r.source {
+                    RewardSource::Transaction => format!(
+                        "{}% of transaction {} (level {})",
+                        r.percent,
+                        r.origin(),
+                        r.level
+                    ),
+                    RewardSource::Action => format!("for action {}", r.origin()),
+                };
                 json!({
                     "key": r.key,
-                    "description": format!("{}% of transaction {} (level {})", r.percent, r.transaction_key, r.level),
+                    "description": description,
                     "amount": cents(r.currency, r.amount),
                     "amount_usd": usd_cents(program, r.currency, r.amount),
                     "currency": r.currency,
                     "reward_status": r.reward_status,
                     "payment_status": payment_status,
                     "payment_date": payment_date,
-                    "source": "transaction",
+                    "source": r.source,
                     "partnership_key": partner_key,
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,
                     "company": company,
                     "customer": { "key": r.customer_key, "sub_ids": [] },
                     "transaction_key": r.transaction_key,
+                    "action_key": r.action_key,
                 })
             }
             Self::TransactionCreated(t) | Self::TransactionUpdated(t) => json!({
@@ -99,6 +116,18 @@ impl Event<'_> {
                     "company": company,
                 })
             }
+            Self::ActionCreated(a) | Self::ActionUpdated(a) => json!({
+                "key": a.key,
+                "type": a.kind,
+                "value": a.value,
+                "partnership_key": partner_key,
+                "archived": a.archived,
+                "created_at": a.created_at,
+                "updated_at": a.updated_at,
+                "company": company,
+                // A partner's own action (no customer) has none, as the seed's shape allows.
+                "customer": a.customer_key.as_ref().map(|key| json!({ "key": key, "sub_ids": [] })),
+            }),
         }
     }
 }
@@ -136,6 +165,41 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn action_events_carry_the_seeds_fields_and_derive_their_ids_from_the_state() {
+        let action = Action {
+            key: "act_1".into(),
+            idempotency_key: "k".into(),
+            kind: "signup".into(),
+            value: 2,
+            partner_key: "pat".into(),
+            customer_key: Some("c1".into()),
+            archived: false,
+            created_at: 5,
+            updated_at: 5,
+        };
+        let data = Event::ActionCreated(&action).data(&program(&[]), "pat");
+        assert_eq!(
+            data,
+            serde_json::json!({
+                "key": "act_1", "type": "signup", "value": 2, "partnership_key": "pat",
+                "archived": false, "created_at": 5, "updated_at": 5,
+                "company": {"key": "acme", "name": "Acme"},
+                "customer": {"key": "c1", "sub_ids": []},
+            })
+        );
+        let later = Action {
+            updated_at: 9,
+            customer_key: None,
+            ..action.clone()
+        };
+        assert_eq!(Event::ActionCreated(&later).identity(), "act_1");
+        assert_eq!(Event::ActionUpdated(&later).identity(), "act_1@9");
+        assert_eq!(Event::ActionUpdated(&later).kind(), "action.updated");
+        let data = Event::ActionUpdated(&later).data(&program(&[]), "pat");
+        assert_eq!(data["customer"], Value::Null);
     }
 
     #[test]

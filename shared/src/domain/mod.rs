@@ -2,6 +2,7 @@
 //! pure rules that belong to them (money, the commission plan, refunds, field paths). Nothing
 //! here reads a store, a queue or the clock; files here import only each other and `crypto`.
 
+pub mod action;
 pub mod api_key;
 pub mod api_transaction;
 pub mod customer;

@@ -3,6 +3,7 @@
 use crate::domain::transaction::Amounts;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Most referral chains are short; the cap keeps a misconfigured plan from fanning out.
 pub const MAX_LEVELS: usize = 10;
@@ -12,15 +13,22 @@ pub struct CommissionPlan {
     /// Percent of the commissionable amount per tier level: `levels[0]` for the partner the
     /// transaction is attributed to, `levels[1]` for the partner who referred them, and so on.
     pub levels: Vec<Decimal>,
+    /// A flat reward per action type, in minor units of the program's currency:
+    /// `{"signup": 500}`. Plans from before actions have none.
+    #[serde(default)]
+    pub actions: BTreeMap<String, i64>,
 }
 
 impl Default for CommissionPlan {
     fn default() -> Self {
-        Self {
-            levels: vec![Decimal::from(20)],
-        }
+        Self::with_levels(vec![Decimal::from(20)])
     }
 }
+
+/// Most programs reward a handful of action types; the cap keeps a plan record small.
+pub const MAX_ACTION_REWARDS: usize = 50;
+/// An action's flat reward, in minor units: as bounded as any amount that enters.
+pub const MAX_ACTION_REWARD: i64 = 1_000_000_000_000;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
@@ -30,6 +38,10 @@ pub enum PlanError {
     Percent(usize),
     #[error("the levels add up to {0} %: together they may pay out at most 100 % of a sale")]
     Total(Decimal),
+    #[error("a plan rewards at most {MAX_ACTION_REWARDS} action types")]
+    ActionCount,
+    #[error("the reward for {0:?} must be an integer from 0 to {MAX_ACTION_REWARD} (minor units)")]
+    ActionAmount(String),
 }
 
 /// A reward the plan grants, before it is stored.
@@ -42,7 +54,30 @@ pub struct RewardDraft {
 }
 
 impl CommissionPlan {
+    pub fn with_levels(levels: Vec<Decimal>) -> Self {
+        Self {
+            levels,
+            actions: BTreeMap::new(),
+        }
+    }
+
+    /// The flat reward for an action of type `kind`, in minor units; none when the plan has
+    /// none or it is zero.
+    pub fn action_reward(&self, kind: &str) -> Option<i64> {
+        self.actions.get(kind).copied().filter(|amount| *amount > 0)
+    }
+
     pub fn validate(&self) -> Result<(), PlanError> {
+        if self.actions.len() > MAX_ACTION_REWARDS {
+            return Err(PlanError::ActionCount);
+        }
+        if let Some((kind, _)) = self
+            .actions
+            .iter()
+            .find(|(_, amount)| !(0..=MAX_ACTION_REWARD).contains(*amount))
+        {
+            return Err(PlanError::ActionAmount(kind.clone()));
+        }
         if self.levels.is_empty() || self.levels.len() > MAX_LEVELS {
             return Err(PlanError::LevelCount);
         }
@@ -129,9 +164,11 @@ mod tests {
 
     #[test]
     fn multi_level_plans_walk_the_chain_as_far_as_both_reach() {
-        let plan = CommissionPlan {
-            levels: vec![Decimal::from(20), Decimal::from(5), Decimal::from(1)],
-        };
+        let plan = CommissionPlan::with_levels(vec![
+            Decimal::from(20),
+            Decimal::from(5),
+            Decimal::from(1),
+        ]);
         let drafts = plan.rewards(&amounts("USD", "100.00", None), &chain(&["a", "b"]));
         let got: Vec<_> = drafts
             .iter()
@@ -154,22 +191,36 @@ mod tests {
     fn plans_are_validated() {
         assert!(CommissionPlan::default().validate().is_ok());
         assert_eq!(
-            CommissionPlan { levels: vec![] }.validate(),
+            CommissionPlan::with_levels(vec![]).validate(),
             Err(PlanError::LevelCount)
         );
         assert_eq!(
-            CommissionPlan {
-                levels: vec![Decimal::from(10), Decimal::from(101)]
-            }
-            .validate(),
+            CommissionPlan::with_levels(vec![Decimal::from(10), Decimal::from(101)]).validate(),
             Err(PlanError::Percent(2))
         );
     }
 
     #[test]
+    fn action_rewards_are_non_negative_and_bounded() {
+        let plan = |amount: i64| CommissionPlan {
+            actions: BTreeMap::from([("signup".to_string(), amount)]),
+            ..CommissionPlan::default()
+        };
+        assert_eq!(plan(500).action_reward("signup"), Some(500));
+        assert_eq!(plan(500).action_reward("demo"), None);
+        assert_eq!(plan(0).action_reward("signup"), None);
+        assert!(plan(0).validate().is_ok());
+        assert_eq!(
+            plan(-1).validate(),
+            Err(PlanError::ActionAmount("signup".into()))
+        );
+        assert!(plan(MAX_ACTION_REWARD + 1).validate().is_err());
+    }
+
+    #[test]
     fn levels_may_pay_out_at_most_the_whole_sale() {
-        let plan = |levels: &[i64]| CommissionPlan {
-            levels: levels.iter().map(|l| Decimal::from(*l)).collect(),
+        let plan = |levels: &[i64]| {
+            CommissionPlan::with_levels(levels.iter().map(|l| Decimal::from(*l)).collect())
         };
         assert!(plan(&[50, 30, 20]).validate().is_ok());
         let over = plan(&[60, 30, 20]).validate();
@@ -191,7 +242,7 @@ mod tests {
                     ..Amounts::new(Currency::parse(code).unwrap(), dec(gross))
                 };
                 let _ = reward_amount(&amounts, dec(percent));
-                let plan = CommissionPlan { levels: vec![dec(percent); 3] };
+                let plan = CommissionPlan::with_levels(vec![dec(percent); 3]);
                 let _ = plan.validate();
                 let _ = plan.rewards(&amounts, &chain(&["a", "b", "c"]));
             }

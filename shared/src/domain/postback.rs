@@ -6,7 +6,7 @@ use crate::domain::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// The event types a postback may subscribe to.
-pub const EVENT_TYPES: [&str; 7] = [
+pub const EVENT_TYPES: [&str; 9] = [
     "customer.created",
     "customer.updated",
     "customer.deleted",
@@ -14,6 +14,8 @@ pub const EVENT_TYPES: [&str; 7] = [
     "transaction.updated",
     "reward.created",
     "reward.updated",
+    "action.created",
+    "action.updated",
 ];
 
 /// A postback failing this long without one success is disabled.

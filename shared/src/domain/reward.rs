@@ -1,4 +1,5 @@
-//! Rewards: what a partner earns from one transaction at one level of the referral chain.
+//! Rewards: what a partner earns from one transaction at one level of the referral chain, or
+//! the plan's flat amount for an action.
 
 use crate::domain::money::Currency;
 use crate::domain::time::Millis;
@@ -15,11 +16,27 @@ pub enum RewardStatus {
     Paid,
 }
 
+/// What earned a reward, as PartnerStack's `source` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardSource {
+    /// Records from before actions carry no source: they all came from transactions.
+    #[default]
+    Transaction,
+    Action,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reward {
-    /// `{transaction_key}:{level}`: a redelivered commission job can never write a second one.
+    /// `{transaction_key}:{level}` or `{action_key}:{level}`: a retry never writes a second one.
     pub key: String,
-    pub transaction_key: String,
+    #[serde(default)]
+    pub source: RewardSource,
+    /// The transaction that earned it; none for an action's reward.
+    pub transaction_key: Option<String>,
+    /// The action that earned it, for an action's reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_key: Option<String>,
     /// The transaction's customer, for the partner's postbacks.
     #[serde(default)]
     pub customer_key: Option<String>,
@@ -36,7 +53,16 @@ pub struct Reward {
 }
 
 impl Reward {
-    pub fn key_for(transaction_key: &str, level: u8) -> String {
-        format!("{transaction_key}:{level}")
+    /// `origin` is the transaction's key, or the action's.
+    pub fn key_for(origin: &str, level: u8) -> String {
+        format!("{origin}:{level}")
+    }
+
+    /// The transaction's or the action's key.
+    pub fn origin(&self) -> &str {
+        self.transaction_key
+            .as_deref()
+            .or(self.action_key.as_deref())
+            .unwrap_or_default()
     }
 }

@@ -43,6 +43,7 @@ fn api_routes(app: &App) -> Router<App> {
         .merge(api::customer_transactions::routes())
         .merge(api::transactions::routes())
         .merge(api::rewards::routes())
+        .merge(api::actions::routes())
         .merge(api::events::routes())
         .merge(api::hooks::routes())
         .merge(api::postbacks::routes())

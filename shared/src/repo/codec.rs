@@ -1,6 +1,7 @@
 //! How records are stored: where each entity lives in the table (its keys, its index entry, its
 //! expiry), how it is stamped when it changes, and the JSON encoding of its document.
 
+use crate::domain::action::{Action, CustomerAction};
 use crate::domain::customer::Customer;
 use crate::domain::hook::IncomingWebhook;
 use crate::domain::idempotency::IdempotentRequest;
@@ -8,7 +9,7 @@ use crate::domain::inbox::InboxEntry;
 use crate::domain::partner::Partner;
 use crate::domain::postback::{Delivery, Postback};
 use crate::domain::program::Program;
-use crate::domain::reward::Reward;
+use crate::domain::reward::{Reward, RewardSource};
 use crate::domain::time::Millis;
 use crate::domain::transaction::Transaction;
 use crate::repo::keys;
@@ -127,7 +128,10 @@ impl Keyed for Transaction {
 
 impl Entity for Reward {
     fn location(&self, program: &str) -> (String, String) {
-        keys::reward(program, &self.transaction_key, self.level)
+        match self.source {
+            RewardSource::Transaction => keys::reward(program, self.origin(), self.level),
+            RewardSource::Action => keys::action_reward(program, self.origin(), self.level),
+        }
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
         indexed(
@@ -137,6 +141,39 @@ impl Entity for Reward {
     }
     fn touch(&mut self, now: Millis) {
         self.updated_at = now;
+    }
+}
+
+impl Entity for Action {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::action(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::actions_of_partner(program, &self.partner_key),
+            by_time(self.created_at, &self.key),
+        )
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Action {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::action(program, key)
+    }
+}
+
+impl Entity for CustomerAction {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::customer_action(program, &self.action_key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::actions_of_customer(program, &self.customer_key),
+            by_time(self.created_at, &self.action_key),
+        )
     }
 }
 

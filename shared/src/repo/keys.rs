@@ -114,6 +114,24 @@ pub fn reward(program: &str, transaction_key: &str, level: u8) -> (String, Strin
         format!("{REWARD_PREFIX}{level:02}"),
     )
 }
+/// A reward earned by an action lives in the action's partition: it has no transaction.
+pub fn action_reward(program: &str, action_key: &str, level: u8) -> (String, String) {
+    (
+        action_partition(program, action_key),
+        format!("{REWARD_PREFIX}{level:02}"),
+    )
+}
+pub fn action_partition(program: &str, key: &str) -> String {
+    format!("{program}#ACTION#{key}")
+}
+pub fn action(program: &str, key: &str) -> (String, String) {
+    (action_partition(program, key), "ACTION".into())
+}
+/// A customer's action, listed by the customer: a second entry, since an action's own index
+/// entry lists it by partner.
+pub fn customer_action(program: &str, key: &str) -> (String, String) {
+    (action_partition(program, key), "BYCUSTOMER".into())
+}
 pub fn postback(program: &str, id: &str) -> (String, String) {
     (format!("{program}#POSTBACK#{id}"), "POSTBACK".into())
 }
@@ -150,6 +168,12 @@ pub fn transactions_with_status(program: &str, status: &str) -> String {
 }
 pub fn rewards_of_partner(program: &str, partner: &str) -> String {
     format!("{program}#PARTNER#{partner}#RW")
+}
+pub fn actions_of_partner(program: &str, partner: &str) -> String {
+    format!("{program}#PARTNER#{partner}#ACTIONS")
+}
+pub fn actions_of_customer(program: &str, customer: &str) -> String {
+    format!("{program}#CUSTOMER#{customer}#ACTIONS")
 }
 pub fn events(program: &str) -> String {
     format!("{program}#EVENTS")

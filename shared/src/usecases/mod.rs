@@ -2,6 +2,7 @@
 //! queue. Lower groups first: postbacks are emitted by all, the ledger records money, customers
 //! build on the ledger, commissions on both; sales and the sweeper sit on top.
 
+pub mod actions;
 pub mod commission;
 pub mod customers;
 pub mod ledger;

@@ -2,6 +2,7 @@
 //! bodies and JSON views. Bodies deserialize straight into the use cases' inputs. Field names
 //! follow the seeds (`key`, `amount` in minor units, `reward_status`, `created_at` in epoch ms).
 
+pub mod actions;
 pub mod common;
 pub mod customer_transactions;
 pub mod customers;

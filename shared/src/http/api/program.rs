@@ -42,7 +42,7 @@ fn view(program: &Program) -> Value {
         "slug": program.slug,
         "name": program.name,
         "currency": program.currency,
-        "commission": { "levels": program.plan.levels },
+        "commission": { "levels": program.plan.levels, "actions": program.plan.actions },
         "custom_webhook": {
             "path": custom_webhook_path(&program.slug),
             "secrets_configured": program.custom_webhook_secrets.len(),
@@ -116,6 +116,12 @@ mod tests {
         assert_eq!(p.custom_webhook_secrets.len(), 2);
         let shown = view(&p).to_string();
         assert!(!shown.contains(&"b".repeat(20)), "secrets are never shown");
+        // Action rewards alone leave the levels as they are; the map given replaces the last.
+        let actions = serde_json::json!({"commission": {"actions": {"signup": 500, "demo": 0}}});
+        apply_patch(&mut p, patch(actions), 0).unwrap();
+        assert_eq!(p.plan.levels, vec![Decimal::from(20), Decimal::from(5)]);
+        assert_eq!(p.plan.action_reward("signup"), Some(500));
+        assert_eq!(view(&p)["commission"]["actions"]["demo"], 0);
     }
 
     #[test]
@@ -189,6 +195,18 @@ mod tests {
             (
                 serde_json::json!({"commission": {"levels": ["60", 30, "10.01"]}}),
                 "commission.levels",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"signup": -1}}}),
+                "commission.actions.signup",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"signup": 2.5}}}),
+                "commission.actions.signup",
+            ),
+            (
+                serde_json::json!({"commission": {"actions": {"Sign Up": 5}}}),
+                "commission.actions.Sign Up",
             ),
             (
                 serde_json::json!({"usd_rates": {"EUR": "10000.01"}}),

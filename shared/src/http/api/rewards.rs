@@ -20,7 +20,9 @@ pub fn routes() -> Router<App> {
 pub fn reward_view(reward: &Reward) -> Value {
     json!({
         "key": reward.key,
+        "source": reward.source,
         "transaction_key": reward.transaction_key,
+        "action_key": reward.action_key,
         "customer_key": reward.customer_key,
         "partner_key": reward.partner_key,
         "level": reward.level,

@@ -5,7 +5,7 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
-use crate::domain::reward::{Reward, RewardStatus};
+use crate::domain::reward::{Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::usecases::commission::attribution::{attribute, referral_chain};
@@ -97,7 +97,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
     for draft in program.plan.rewards(&transaction.amounts, &chain) {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
-            transaction_key: key.to_string(),
+            source: RewardSource::Transaction,
+            transaction_key: Some(key.to_string()),
+            action_key: None,
             customer_key: transaction.customer_key.clone(),
             partner_key: draft.partner_key,
             level: draft.level,
