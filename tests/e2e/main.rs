@@ -6,6 +6,7 @@
 
 mod custom_webhook;
 mod idempotency;
+mod imports;
 mod incoming;
 mod listings;
 mod local_server;
