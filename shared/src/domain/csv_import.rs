@@ -47,8 +47,9 @@ fn refused(message: impl Into<String>) -> FieldError {
     FieldError::new("file", message)
 }
 
-/// `;` when the header line has more of them than commas, else `,`.
-fn delimiter(text: &str) -> u8 {
+/// `;` when the header line has more of them than commas, else `,`. The CLI splits files by
+/// the same rule.
+pub fn delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or("");
     let count = |c: char| header.chars().filter(|h| *h == c).count();
     if count(';') > count(',') {
