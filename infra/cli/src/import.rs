@@ -238,3 +238,20 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_keeps_quoted_separators_and_line_breaks() {
+        let text = "customer_key;amount;note\nc1;100;\"a; b\nc \"\"d\"\"\"\n";
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter(text))
+            .from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<_> = reader.records().map(Result::unwrap).collect();
+        let body = chunk_body(b';', &header, &rows).unwrap();
+        assert_eq!(String::from_utf8(body).unwrap(), text);
+    }
+}

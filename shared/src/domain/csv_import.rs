@@ -182,9 +182,14 @@ fn decimal_minor(text: &str, currency: Option<Currency>) -> Result<i64, FieldErr
     let amount = currency
         .parse_amount(text)
         .map_err(|e| FieldError::new(field, e.to_string()))?;
-    currency
+    let minor = currency
         .to_minor(amount)
-        .map_err(|e| FieldError::new(field, e.to_string()))
+        .map_err(|e| FieldError::new(field, e.to_string()))?;
+    // Named here, since the check of the minor units would name `amount`.
+    if minor <= 0 {
+        return Err(FieldError::new(field, "must be more than zero"));
+    }
+    Ok(minor)
 }
 
 #[cfg(test)]
@@ -236,6 +241,8 @@ mod tests {
     #[test]
     fn bad_cells_name_their_field() {
         let text = "customer_key,amount,currency\nc,1.5,\nc,10,XYZ\n,10,\nc,,\n";
+        let zero = "customer_key,amount_decimal,currency\nc,0.00,USD\n";
+        assert_eq!(rows(zero)[0].input().unwrap_err().field, "amount_decimal");
         let fields: Vec<String> = rows(text)
             .iter()
             .map(|r| r.input().unwrap_err().field)
