@@ -179,6 +179,13 @@ async fn files_that_cannot_be_imported_are_refused_whole(backend: Backend) {
         let said = answer["error"]["message"].as_str().unwrap_or("");
         assert!(said.contains(message), "{said}");
     }
+    for bad in ["0", "1", "18446744073709551615"] {
+        let (status, answer) = import(&env, &format!("{PATH}?first_row={bad}"), GOOD).await;
+        assert_eq!(
+            (status, &answer["error"]["field"]),
+            (422, &json!("first_row"))
+        );
+    }
     let (status, answer) = env
         .api_raw("POST", PATH, "application/json", GOOD.as_bytes())
         .await;

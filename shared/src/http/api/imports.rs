@@ -23,6 +23,8 @@ pub fn routes() -> Router<App> {
         .route("/v1/imports/{id}", get(show_import))
 }
 
+const MAX_FIRST_ROW: usize = 1_000_000_000;
+
 #[derive(Debug, Deserialize)]
 struct ImportQuery {
     dry_run: Option<bool>,
@@ -80,10 +82,11 @@ async fn import_transactions(
     CsvBody(bytes): CsvBody,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let first_row = query.first_row.unwrap_or(2);
-    if first_row < 2 {
+    // Bounded so that numbering the rows cannot overflow.
+    if !(2..=MAX_FIRST_ROW).contains(&first_row) {
         return Err(AppError::invalid(
             "first_row",
-            "must be 2 or more: row 1 is the header",
+            "must be from 2 (row 1 is the header) to 1000000000",
         ));
     }
     let dry_run = query.dry_run.unwrap_or(false);
