@@ -7,6 +7,7 @@
 mod actions;
 mod custom_webhook;
 mod idempotency;
+mod imports;
 mod incoming;
 mod listings;
 mod local_server;

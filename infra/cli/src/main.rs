@@ -1,5 +1,8 @@
 //! `partnerhook`: the operator CLI. `serve` runs everything locally; `program create` sets up
-//! a program in the embedded store or in a DynamoDB table.
+//! a program in the embedded store or in a DynamoDB table; `import transactions` sends a CSV
+//! file to a deployment's API.
+
+mod import;
 
 use clap::{Args, Parser, Subcommand};
 use partnerhook::app::App;
@@ -32,6 +35,28 @@ enum Command {
     Program {
         #[command(subcommand)]
         command: ProgramCommand,
+    },
+    /// Import records from files through the API.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Send a CSV file of transactions in chunks; re-run it to resume (done rows are skipped).
+    Transactions {
+        file: PathBuf,
+        /// Base URL of the API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com
+        #[arg(long, env = "PARTNERHOOK_API")]
+        api: String,
+        /// The program's admin key.
+        #[arg(long, env = "PARTNERHOOK_ADMIN_KEY")]
+        key: String,
+        /// Check every row and write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -104,6 +129,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             let json = serde_json::to_string_pretty(&created).map_err(|e| e.to_string())?;
             println!("{json}");
             Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Transactions {
+                    file,
+                    api,
+                    key,
+                    dry_run,
+                },
+        } => {
+            let args = import::ImportArgs {
+                file: &file,
+                api: &api,
+                key: &key,
+                dry_run,
+            };
+            match import::import_transactions(args).await? {
+                true => Ok(()),
+                false => Err("some rows failed (listed above)".into()),
+            }
         }
     }
 }

@@ -5,11 +5,13 @@
 pub mod action;
 pub mod api_key;
 pub mod api_transaction;
+pub mod csv_import;
 pub mod customer;
 pub mod error;
 pub mod event;
 pub mod hook;
 pub mod idempotency;
+pub mod import;
 pub mod inbox;
 pub mod minor_units;
 pub mod money;

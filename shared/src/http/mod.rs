@@ -33,7 +33,8 @@ fn incoming_routes() -> Router<App> {
         .route("/hooks/{id}/{token}/test", post(webhooks::incoming_test))
 }
 
-/// The API's routes, each `POST` idempotent under an `Idempotency-Key`.
+/// The API's routes, each `POST` idempotent under an `Idempotency-Key` (imports by their rows'
+/// keys).
 fn api_routes(app: &App) -> Router<App> {
     Router::new()
         .merge(api::program::routes())
@@ -51,6 +52,8 @@ fn api_routes(app: &App) -> Router<App> {
             app.clone(),
             idempotency::idempotent,
         ))
+        // Repeat-safe by their rows' keys, and larger than the middleware reads.
+        .merge(api::imports::routes())
 }
 
 async fn not_found() -> AppError {

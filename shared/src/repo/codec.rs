@@ -5,6 +5,7 @@ use crate::domain::action::{Action, CustomerAction};
 use crate::domain::customer::Customer;
 use crate::domain::hook::IncomingWebhook;
 use crate::domain::idempotency::IdempotentRequest;
+use crate::domain::import::{Import, ImportPart};
 use crate::domain::inbox::InboxEntry;
 use crate::domain::partner::Partner;
 use crate::domain::postback::{Delivery, Postback};
@@ -273,6 +274,30 @@ impl Entity for IdempotentRequest {
 impl Keyed for IdempotentRequest {
     fn location_of(_program: &str, id: &str) -> (String, String) {
         keys::idempotency(id)
+    }
+}
+
+impl Entity for Import {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::import(program, &self.id)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+impl Keyed for Import {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::import(program, id)
+    }
+}
+
+impl Entity for ImportPart {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::import_part(program, &self.import_id, self.part)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
     }
 }
 

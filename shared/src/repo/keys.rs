@@ -150,6 +150,13 @@ pub fn hook(id: &str) -> (String, String) {
 pub fn hooks(program: &str) -> String {
     format!("{program}#HOOKS")
 }
+/// An import's head (`IMPORT`) and the parts of its results (`PART#{n}`), one partition.
+pub fn import(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#IMPORT#{id}"), "IMPORT".into())
+}
+pub fn import_part(program: &str, id: &str, part: usize) -> (String, String) {
+    (format!("{program}#IMPORT#{id}"), format!("PART#{part:05}"))
+}
 pub fn event(program: &str, id: &str) -> (String, String) {
     (format!("{program}#EVENT#{id}"), "EVENT".into())
 }

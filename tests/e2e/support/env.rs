@@ -97,6 +97,19 @@ impl Env {
         self.api_with(method, path, body, &[]).await
     }
 
+    /// Calls the api function with the admin key and a body of `content_type` as it is.
+    pub async fn api_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let auth = format!("Bearer {}", self.program.admin_key);
+        let headers = [("content-type", content_type), ("authorization", &auth)];
+        call(&self.api_router(), method, path, &headers, body, false).await
+    }
+
     /// Calls the api function with the admin key and more headers.
     pub async fn api_with(
         &self,

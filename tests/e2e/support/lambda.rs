@@ -62,7 +62,7 @@ pub async fn call(
         .await
         .expect("routers are infallible");
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
         .await
         .expect("response body");
     let value = if bytes.is_empty() {

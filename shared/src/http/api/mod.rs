@@ -8,6 +8,7 @@ pub mod customer_transactions;
 pub mod customers;
 pub mod events;
 pub mod hooks;
+pub mod imports;
 pub mod parked;
 pub mod partners;
 pub mod postbacks;

@@ -7,7 +7,7 @@ use crate::domain::api_transaction::{check_refund, RefundInput, TransactionInput
 use crate::domain::customer::Customer;
 use crate::domain::outcome::Outcome;
 use crate::domain::program::Program;
-use crate::domain::transaction::Transaction;
+use crate::domain::transaction::{NewTransaction, Transaction};
 use crate::error::AppError;
 use crate::repo::core::Listing;
 use crate::usecases::ledger::refunds::apply_refund_if;
@@ -37,14 +37,44 @@ pub async fn record(
     input: TransactionInput,
     fallback_key: Option<String>,
 ) -> Result<(Transaction, bool), AppError> {
-    let key = input
-        .key_or(fallback_key)?
-        .unwrap_or_else(|| random_token("tx_", 16));
-    let new = input.into_new(customer_key, key.clone(), program.currency)?;
-    existing_customer(app, program, customer_key).await?;
+    let new = checked(app, program, customer_key, input, fallback_key).await?;
+    let key = new.key.clone();
     let outcome = record_transaction(app, program, new).await?;
     let tx = stored(app, program, &key).await?;
     Ok((tx, outcome != Outcome::Skipped))
+}
+
+/// What [`record`] would do, without writing: whether it would record a transaction (`false`:
+/// one has the key already). Refused for what `record` refuses before it writes.
+pub async fn check(
+    app: &App,
+    program: &Program,
+    customer_key: &str,
+    input: TransactionInput,
+) -> Result<bool, AppError> {
+    let new = checked(app, program, customer_key, input, None).await?;
+    let found = app
+        .repo
+        .find::<Transaction>(&program.slug, &new.key)
+        .await?;
+    Ok(found.is_none())
+}
+
+/// The transaction `input` asks for, checked, under its key (a new one when it names none),
+/// for a customer that exists.
+async fn checked(
+    app: &App,
+    program: &Program,
+    customer_key: &str,
+    input: TransactionInput,
+    fallback_key: Option<String>,
+) -> Result<NewTransaction, AppError> {
+    let key = input
+        .key_or(fallback_key)?
+        .unwrap_or_else(|| random_token("tx_", 16));
+    let new = input.into_new(customer_key, key, program.currency)?;
+    existing_customer(app, program, customer_key).await?;
+    Ok(new)
 }
 
 /// Refunds a transaction (all that is left when no amount is given) and answers it as it is

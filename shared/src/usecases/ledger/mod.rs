@@ -3,5 +3,6 @@
 
 pub mod api_transactions;
 pub mod customer_refunds;
+pub mod imports;
 pub mod refunds;
 pub mod transactions;
