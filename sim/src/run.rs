@@ -32,7 +32,9 @@ async fn play(sim: &Sim) -> Result<Vec<Event>, String> {
         for _ in 0..sim.world.below(3) {
             steps.push(Box::pin(async move { sim.work().await.map(|_| ()) }));
         }
-        for outcome in futures_join(steps).await {
+        // Polled in turn on this one thread: a deterministic interleaving, decided by where
+        // each step yields.
+        for outcome in futures::future::join_all(steps).await {
             outcome?;
         }
         unsent.extend(
@@ -44,37 +46,6 @@ async fn play(sim: &Sim) -> Result<Vec<Event>, String> {
         );
     }
     Ok(unsent)
-}
-
-/// Polls every step in turn on this one thread until all are done: a deterministic
-/// interleaving, decided by where each yields.
-async fn futures_join(steps: Vec<Step<'_>>) -> Vec<Result<(), String>> {
-    let mut slots: Vec<Option<Step<'_>>> = steps.into_iter().map(Some).collect();
-    let mut results: Vec<Option<Result<(), String>>> = slots.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, result) in slots.iter_mut().zip(results.iter_mut()) {
-            if let Some(step) = slot {
-                match step.as_mut().poll(cx) {
-                    std::task::Poll::Ready(done) => {
-                        *result = Some(done);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("a step never finished".into())))
-        .collect()
 }
 
 /// What admins send once the history quiesced, under the same faults, retried on 5xx with the

@@ -7,7 +7,6 @@ use partnerhook::domain::csv_import::delimiter;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Rows per request: small enough for API Gateway's 30 s and the 5 MiB body.
@@ -84,17 +83,8 @@ fn chunk_body(
 }
 
 fn client() -> Result<reqwest::Client, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
+        .use_preconfigured_tls(partnerhook::outbound::client::tls_config()?)
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| e.to_string())

@@ -14,6 +14,20 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The endpoint's answer is kept up to this many bytes.
 pub const MAX_RESPONSE_BYTES: usize = 20 * 1024;
 
+/// TLS for outbound HTTPS: the bundled web PKI roots, so no system certificate store is read
+/// (Lambda's is absent). Shared with the operator CLI.
+pub fn tls_config() -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// The HTTP client of postbacks: no redirects, a timeout, and only allowed addresses.
 pub struct Deliverer {
     client: reqwest::Client,
@@ -28,17 +42,8 @@ impl Deliverer {
 
     /// A deliverer that gives up on an endpoint after `timeout` (tests use a short one).
     pub fn with_timeout(policy: EndpointPolicy, timeout: Duration) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let client = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
+            .use_preconfigured_tls(tls_config()?)
             .dns_resolver(Arc::new(GuardedResolver { policy }))
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)

@@ -36,9 +36,13 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
     // The choke point of refund-before-payment: whatever refund was kept for this transaction
     // (read consistently) is applied before anything is computed, so none is missed between
     // the two writers or a crash of either. Applying is idempotent.
-    apply_kept_refunds(app, &program, &found).await?;
-    let Some(transaction) = app.repo.find::<Transaction>(slug, key).await? else {
-        return Ok(());
+    let transaction = if apply_kept_refunds(app, &program, &found).await?.changed {
+        match app.repo.find::<Transaction>(slug, key).await? {
+            Some(refunded) => refunded,
+            None => return Ok(()),
+        }
+    } else {
+        found
     };
     if transaction.status != TransactionStatus::Recorded {
         // Done before. This may be the retry of a run that failed after marking it, so finish

@@ -7,7 +7,7 @@ use crate::domain::program::Program;
 use crate::domain::refund::{CustomerRefund, RefundSpec};
 use crate::domain::transaction::Transaction;
 use crate::error::AppError;
-use crate::usecases::ledger::refunds::{apply_refund, record_refund, RefundApplied};
+use crate::usecases::ledger::refunds::{apply_refund, record_refund, KeptRefunds};
 
 /// How many of a customer's latest transactions a customer-named refund is matched against.
 const CUSTOMER_REFUND_LOOKBACK: usize = 50;
@@ -138,19 +138,19 @@ async fn fitting_transaction(
 
 /// Applies the refunds kept under a new payment's customer that fit it (same source, no more
 /// than is left): each is assigned first, so a refund two payments race for goes to one, then
-/// applied, then forgotten. True when they refunded all of it.
+/// applied, then forgotten.
 pub async fn apply_kept_customer_refunds(
     app: &App,
     program: &Program,
     customer: &str,
     transaction: &Transaction,
-) -> Result<bool, AppError> {
+) -> Result<KeptRefunds, AppError> {
     let slug = program.slug.as_str();
     let mut left = transaction
         .amounts
         .gross
         .saturating_sub(transaction.amounts.refunded);
-    let mut fully_refunded = false;
+    let mut kept = KeptRefunds::default();
     for refund in app.repo.customer_refunds(slug, customer).await? {
         if refund.source == transaction.source && transaction.refund_ids.contains(&refund.refund_id)
         {
@@ -175,11 +175,10 @@ pub async fn apply_kept_customer_refunds(
             continue;
         }
         left -= amount;
-        let applied = apply_refund(app, program, &transaction.key, &part(&refund)).await?;
-        fully_refunded |= applied == RefundApplied::Fully;
+        kept.note(apply_refund(app, program, &transaction.key, &part(&refund)).await?);
         app.repo
             .delete_customer_refund(slug, customer, &refund)
             .await?;
     }
-    Ok(fully_refunded)
+    Ok(kept)
 }

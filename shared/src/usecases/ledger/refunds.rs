@@ -42,6 +42,29 @@ pub enum RefundApplied {
     NoTransaction,
 }
 
+/// What applying a set of kept refunds did to their transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeptRefunds {
+    /// Some refund changed the transaction (a caller holding it should read it again).
+    pub changed: bool,
+    /// Some refund refunded all of it.
+    pub fully_refunded: bool,
+}
+
+impl KeptRefunds {
+    pub fn note(&mut self, applied: RefundApplied) {
+        self.changed |= matches!(applied, RefundApplied::Fully | RefundApplied::Partly);
+        self.fully_refunded |= applied == RefundApplied::Fully;
+    }
+
+    pub fn and(self, other: Self) -> Self {
+        Self {
+            changed: self.changed || other.changed,
+            fully_refunded: self.fully_refunded || other.fully_refunded,
+        }
+    }
+}
+
 impl RefundApplied {
     fn outcome(self) -> Outcome {
         match self {

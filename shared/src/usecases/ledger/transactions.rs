@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::queue::Job;
 use crate::repo::core::Inserted;
 use crate::usecases::ledger::customer_refunds::apply_kept_customer_refunds;
-use crate::usecases::ledger::refunds::{apply_refund, RefundApplied};
+use crate::usecases::ledger::refunds::{apply_refund, KeptRefunds};
 
 pub async fn record_transaction(
     app: &App,
@@ -67,30 +67,31 @@ async fn settle_kept_refunds(
             .add_customer_transaction(&program.slug, customer, transaction)
             .await?;
     }
-    apply_kept_refunds(app, program, transaction).await
+    Ok(apply_kept_refunds(app, program, transaction)
+        .await?
+        .fully_refunded)
 }
 
 /// Applies the refunds kept for a transaction before it arrived: those kept under its key
 /// (each applied, then forgotten), and (Recurly) those kept under its customer that fit it.
-/// True when one refunded all of it. Idempotent: the commission job runs it again.
+/// Idempotent: the commission job runs it again.
 pub async fn apply_kept_refunds(
     app: &App,
     program: &Program,
     transaction: &Transaction,
-) -> Result<bool, AppError> {
+) -> Result<KeptRefunds, AppError> {
     let slug = program.slug.as_str();
-    let mut fully_refunded = false;
+    let mut kept = KeptRefunds::default();
     for refund in app.repo.pending_refunds(slug, &transaction.key).await? {
-        fully_refunded |=
-            apply_refund(app, program, &transaction.key, &refund).await? == RefundApplied::Fully;
+        kept.note(apply_refund(app, program, &transaction.key, &refund).await?);
         app.repo
             .delete_pending_refund(slug, &transaction.key, &refund.pending_id())
             .await?;
     }
     if let Some(customer) = &transaction.customer_key {
-        fully_refunded |= apply_kept_customer_refunds(app, program, customer, transaction).await?;
+        kept = kept.and(apply_kept_customer_refunds(app, program, customer, transaction).await?);
     }
-    Ok(fully_refunded)
+    Ok(kept)
 }
 
 /// Assigns an unassigned transaction to a partner and queues its commission.
