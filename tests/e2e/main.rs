@@ -12,6 +12,8 @@ mod incoming;
 mod listings;
 mod local_server;
 mod money;
+mod openapi;
+mod openapi_answers;
 mod postbacks;
 mod providers;
 mod support;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 pub const MAX_VALUE: i64 = 1_000_000_000;
 
 /// The body of `POST /v1/actions`: exactly one of `partner_key` and `customer_key`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     pub partner_key: Option<String>,

@@ -17,12 +17,13 @@ use serde::Deserialize;
 pub const SOURCE: &str = "api";
 
 /// The body of `POST /v1/customers/{key}/transactions`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionInput {
     /// Minor units of `currency` (cents); more than zero.
     pub amount: i64,
-    /// The program's currency when absent.
+    /// ISO 4217; the program's currency when absent.
+    #[schema(value_type = Option<String>)]
     pub currency: Option<Currency>,
     /// The transaction's key; the `Idempotency-Key` header when absent.
     pub key: Option<String>,
@@ -33,7 +34,7 @@ pub struct TransactionInput {
 }
 
 /// The body of `POST /v1/transactions/{key}/refunds`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Minor units of the transaction's currency; all that is left when absent.

@@ -58,7 +58,7 @@ impl Customer {
 }
 
 /// A customer as an admin (`POST /v1/customers`) or an incoming webhook describes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
     pub email: String,
@@ -69,7 +69,7 @@ pub struct CustomerInput {
 }
 
 /// What an admin may change of a customer (`PATCH /v1/customers/{key}`); absent fields stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerChange {
     pub email: Option<String>,

@@ -15,7 +15,7 @@ pub struct Partner {
 }
 
 /// A partner as an admin (`POST /v1/partners`) or an incoming webhook describes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerInput {
     pub email: String,

@@ -1,12 +1,13 @@
 //! The one place where errors become HTTP answers: `{"error": {"code", "message"}}` (and
-//! `field` for a refused field) with a fitting status. Transient failures are 503s, which
-//! senders retry.
+//! `field` for a refused field; `openapi::ErrorBody`, as documented) with a fitting status.
+//! Transient failures are 503s, which senders retry.
 
 use crate::error::AppError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
@@ -89,10 +90,35 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, code = self.code(), "request failed");
         }
-        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
-        if let Self::InvalidField { field, .. } = &self {
-            body["error"]["field"] = json!(field);
-        }
+        let field = match &self {
+            Self::InvalidField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message: self.public_message(),
+                field,
+            },
+        };
         (status, axum::Json(body)).into_response()
     }
+}
+
+/// Every error answer: `{"error": {"code", "message", "field"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `invalid_field`, `not_found`, `conflict`, `busy`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The refused field (`invalid_field` only), e.g. `amount` or `commission.levels[0]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 pub mod webhooks;
 
 use crate::app::App;
@@ -19,24 +20,31 @@ use crate::sources::providers::recurly::Recurly;
 use crate::sources::providers::stripe::Stripe;
 use crate::sources::providers::Payments;
 use crate::sources::step::Source;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
+use std::sync::OnceLock;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+/// Provider-facing, generic over the source (so one path per source), and not part of the
+/// API: the one place a route is registered outside the document (see `openapi`).
 fn source_routes<S: Source>() -> Router<App> {
     let path = format!("/webhooks/{{program}}/{}", S::NAME);
     Router::new().route(&path, post(webhooks::source_webhook::<S>))
 }
 
-fn incoming_routes() -> Router<App> {
-    Router::new()
-        .route("/hooks/{id}/{token}", post(webhooks::incoming_production))
-        .route("/hooks/{id}/{token}/test", post(webhooks::incoming_test))
+fn incoming_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(webhooks::incoming_production))
+        .routes(routes!(webhooks::incoming_test))
 }
 
-/// The API's routes, each `POST` idempotent under an `Idempotency-Key` (imports by their rows'
-/// keys).
-fn api_routes(app: &App) -> Router<App> {
-    Router::new()
+/// The API's routes whose `POST`s are idempotent under an `Idempotency-Key`.
+fn idempotent_api_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(serve_openapi_json))
         .merge(api::program::routes())
         .merge(api::partners::routes())
         .merge(api::parked::routes())
@@ -48,12 +56,44 @@ fn api_routes(app: &App) -> Router<App> {
         .merge(api::events::routes())
         .merge(api::hooks::routes())
         .merge(api::postbacks::routes())
+}
+
+/// Every route the OpenAPI document describes; nothing else registers one (see `openapi`).
+pub(crate) fn documented_routes() -> OpenApiRouter<App> {
+    idempotent_api_routes()
+        .merge(api::imports::routes())
+        .merge(incoming_routes())
+}
+
+/// The API's routes, each `POST` idempotent under an `Idempotency-Key` (imports by their rows'
+/// keys).
+fn api_routes(app: &App) -> Router<App> {
+    Router::from(idempotent_api_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             idempotency::idempotent,
         ))
         // Repeat-safe by their rows' keys, and larger than the middleware reads.
-        .merge(api::imports::routes())
+        .merge(Router::from(api::imports::routes()))
+}
+
+/// `GET /v1/openapi.json`: this document (no key needed).
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
+)]
+async fn serve_openapi_json() -> impl IntoResponse {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let json = DOCUMENT.get_or_init(openapi_json).clone();
+    ([(header::CONTENT_TYPE, "application/json")], json)
+}
+
+/// The OpenAPI document of every documented route, as served and as `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    openapi::document_json(documented_routes())
 }
 
 async fn not_found() -> AppError {
@@ -79,7 +119,7 @@ pub fn provider_router<P: Provider + 'static>(app: App) -> Router {
 
 /// `POST /hooks/{id}/{token}[/test]`: the webhook-incoming function.
 pub fn incoming_router(app: App) -> Router {
-    finish(incoming_routes(), app)
+    finish(incoming_routes().into(), app)
 }
 
 /// `/v1/...`: the api function.
@@ -94,7 +134,7 @@ pub fn local_router(app: App) -> Router {
         .merge(source_routes::<Payments<Chargebee>>())
         .merge(source_routes::<Payments<Recurly>>())
         .merge(source_routes::<Payments<Chargify>>())
-        .merge(incoming_routes())
+        .merge(Router::from(incoming_routes()))
         .merge(api_routes(&app));
     finish(routes, app)
 }

@@ -113,6 +113,18 @@ async fn incoming_webhook(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/{token}",
+    tag = "ingest",
+    summary = "Receive an incoming webhook (any JSON body)",
+    security(()),
+    params(("id" = String, Path, description = "The incoming webhook's id"), ("token" = String, Path, description = "The webhook's secret token (from its URL)")),
+    request_body = Object,
+    responses(
+        (status = 200, description = "Accepted (or a repeat)"),
+    )
+)]
 pub async fn incoming_production(
     State(app): State<App>,
     Path((id, token)): Path<(String, String)>,
@@ -122,6 +134,18 @@ pub async fn incoming_production(
     incoming_webhook(&app, &id, &token, false, &headers, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/{token}/test",
+    tag = "ingest",
+    summary = "Capture a sample for mapping (any JSON body)",
+    security(()),
+    params(("id" = String, Path, description = "The incoming webhook's id"), ("token" = String, Path, description = "The webhook's secret token (from its URL)")),
+    request_body = Object,
+    responses(
+        (status = 200, description = "Sample kept"),
+    )
+)]
 pub async fn incoming_test(
     State(app): State<App>,
     Path((id, token)): Path<(String, String)>,

@@ -6,6 +6,7 @@ use crate::domain::action::{Action, ActionInput};
 use crate::error::AppError;
 use crate::http::api::common::Paging;
 use crate::http::api::rewards::reward_view;
+use crate::http::api::schemas::{ActionView, Page};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::idempotency::{header_key, RepeatStatus};
@@ -13,13 +14,15 @@ use crate::usecases::actions::{self, ActionsOf};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/v1/actions", post(create_action).get(list_actions))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(create_action, list_actions))
 }
 
 pub fn action_view(action: &Action) -> Value {
@@ -36,6 +39,18 @@ pub fn action_view(action: &Action) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/actions",
+    tag = "actions",
+    summary = "Record an action (a signup, a demo booked)",
+    params(("Idempotency-Key" = Option<String>, Header, description = "What makes a repeat the same action when the body has no idempotency_key")),
+    request_body = ActionInput,
+    responses(
+        (status = 201, description = "Recorded, with its reward if the plan has one", body = ActionView),
+        (status = 200, description = "The same action was recorded already", body = ActionView),
+    )
+)]
 async fn create_action(
     State(app): State<App>,
     admin: Admin,
@@ -60,12 +75,23 @@ async fn create_action(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ActionFilter {
     partner_key: Option<String>,
     customer_key: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/actions",
+    tag = "actions",
+    summary = "A partner's or a customer's actions",
+    params(ActionFilter, Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<ActionView>),
+    )
+)]
 async fn list_actions(
     State(app): State<App>,
     admin: Admin,

@@ -6,6 +6,7 @@ use crate::domain::api_transaction::{RefundInput, TransactionInput};
 use crate::domain::transaction::Transaction;
 use crate::error::AppError;
 use crate::http::api::common::Paging;
+use crate::http::api::schemas::{ApiTransactionView, Page};
 use crate::http::api::transactions::transaction_view;
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
@@ -14,17 +15,15 @@ use crate::usecases::ledger::api_transactions;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route(
-            "/v1/customers/{key}/transactions",
-            post(create_transaction).get(list_transactions),
-        )
-        .route("/v1/transactions/{key}/refunds", post(refund_transaction))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_transaction, list_transactions))
+        .routes(routes!(refund_transaction))
 }
 
 /// A transaction as these routes show it: every field of the other transaction routes, with
@@ -39,6 +38,18 @@ pub fn api_transaction_view(tx: &Transaction) -> Value {
     view
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/customers/{key}/transactions",
+    tag = "transactions",
+    summary = "Record a customer's transaction",
+    params(("key" = String, Path, description = "The customer's key"), ("Idempotency-Key" = Option<String>, Header, description = "The transaction's key when the body has none")),
+    request_body = TransactionInput,
+    responses(
+        (status = 201, description = "Recorded", body = ApiTransactionView),
+        (status = 200, description = "The same transaction was recorded already", body = ApiTransactionView),
+    )
+)]
 async fn create_transaction(
     State(app): State<App>,
     admin: Admin,
@@ -62,6 +73,17 @@ async fn create_transaction(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{key}/transactions",
+    operation_id = "list_customer_transactions",
+    tag = "transactions",
+    summary = "A customer's transactions, newest first",
+    params(("key" = String, Path, description = "The customer's key"), Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<ApiTransactionView>),
+    )
+)]
 async fn list_transactions(
     State(app): State<App>,
     admin: Admin,
@@ -82,6 +104,17 @@ async fn list_transactions(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/transactions/{key}/refunds",
+    tag = "transactions",
+    summary = "Refund a transaction, fully or in part",
+    params(("key" = String, Path, description = "The transaction's key"), ("Idempotency-Key" = Option<String>, Header, description = "The refund's key when the body has none")),
+    request_body = RefundInput,
+    responses(
+        (status = 200, description = "The transaction after the refund", body = ApiTransactionView),
+    )
+)]
 async fn refund_transaction(
     State(app): State<App>,
     admin: Admin,

@@ -4,6 +4,7 @@ use crate::app::App;
 use crate::domain::customer::{Customer, CustomerChange, CustomerInput};
 use crate::error::AppError;
 use crate::http::api::common::{created_or_found, list_page, to_value, Paging};
+use crate::http::api::schemas::{CustomerView, Page};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
@@ -11,21 +12,28 @@ use crate::usecases::customers::manage;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/customers", post(create_customer).get(list_customers))
-        .route(
-            "/v1/customers/{key}",
-            get(get_customer)
-                .patch(patch_customer)
-                .delete(delete_customer),
-        )
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_customer, list_customers))
+        .routes(routes!(get_customer, patch_customer, delete_customer))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/customers",
+    tag = "customers",
+    summary = "Create a customer",
+    request_body = CustomerInput,
+    responses(
+        (status = 201, description = "Created", body = CustomerView),
+        (status = 200, description = "The same customer was there already", body = CustomerView),
+    )
+)]
 async fn create_customer(
     State(app): State<App>,
     admin: Admin,
@@ -36,6 +44,16 @@ async fn create_customer(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/customers",
+    tag = "customers",
+    summary = "List customers",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<CustomerView>),
+    )
+)]
 async fn list_customers(
     State(app): State<App>,
     admin: Admin,
@@ -51,6 +69,16 @@ async fn list_customers(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{key}",
+    tag = "customers",
+    summary = "A customer",
+    params(("key" = String, Path, description = "The customer's key")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerView),
+    )
+)]
 async fn get_customer(
     State(app): State<App>,
     admin: Admin,
@@ -64,6 +92,17 @@ async fn get_customer(
     Ok(Json(to_value(&customer.shown())))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/customers/{key}",
+    tag = "customers",
+    summary = "Change a customer",
+    params(("key" = String, Path, description = "The customer's key")),
+    request_body = CustomerChange,
+    responses(
+        (status = 200, description = "The customer after the change", body = CustomerView),
+    )
+)]
 async fn patch_customer(
     State(app): State<App>,
     admin: Admin,
@@ -74,6 +113,16 @@ async fn patch_customer(
     Ok(Json(to_value(&customer.shown())))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/customers/{key}",
+    tag = "customers",
+    summary = "Delete a customer",
+    params(("key" = String, Path, description = "The customer's key")),
+    responses(
+        (status = 204, description = "Deleted"),
+    )
+)]
 async fn delete_customer(
     State(app): State<App>,
     admin: Admin,

@@ -6,6 +6,7 @@ use crate::domain::hook::{new_token, IncomingWebhook, Mapping};
 use crate::domain::validate;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, Paging};
+use crate::http::api::schemas::{HookView, MappingDoc, Page};
 use crate::http::auth::Admin;
 use crate::http::extract::{BaseUrl, JsonBody, PathParam, QueryParams};
 use crate::repo::codec::Versioned;
@@ -13,23 +14,19 @@ use crate::repo::keys;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/incoming-webhooks", post(create_hook).get(list_hooks))
-        .route(
-            "/v1/incoming-webhooks/{id}",
-            get(get_hook).delete(delete_hook),
-        )
-        .route("/v1/incoming-webhooks/{id}/mapping", put(put_hook_mapping))
-        .route(
-            "/v1/incoming-webhooks/{id}/rotate-token",
-            post(rotate_hook_token),
-        )
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_hook, list_hooks))
+        .routes(routes!(get_hook, delete_hook))
+        .routes(routes!(put_hook_mapping))
+        .routes(routes!(rotate_hook_token))
 }
 
 /// How the API shows a webhook: absolute URLs from `base`, samples and their paths.
@@ -47,7 +44,7 @@ fn view(hook: &IncomingWebhook, base: &str) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewHook {
     name: String,
@@ -79,6 +76,16 @@ async fn change_hook(
         .ok_or_else(|| AppError::NotFound(format!("no incoming webhook has the id {id:?}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/incoming-webhooks",
+    tag = "incoming-webhooks",
+    summary = "Create an incoming webhook",
+    request_body = NewHook,
+    responses(
+        (status = 201, description = "Created, with its URLs", body = HookView),
+    )
+)]
 async fn create_hook(
     State(app): State<App>,
     admin: Admin,
@@ -91,6 +98,16 @@ async fn create_hook(
     Ok((StatusCode::CREATED, Json(view(&hook, &base))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/incoming-webhooks",
+    tag = "incoming-webhooks",
+    summary = "List incoming webhooks",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<HookView>),
+    )
+)]
 async fn list_hooks(
     State(app): State<App>,
     admin: Admin,
@@ -107,6 +124,16 @@ async fn list_hooks(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/incoming-webhooks/{id}",
+    tag = "incoming-webhooks",
+    summary = "An incoming webhook, its URLs and samples",
+    params(("id" = String, Path, description = "The incoming webhook's id")),
+    responses(
+        (status = 200, description = "The webhook", body = HookView),
+    )
+)]
 async fn get_hook(
     State(app): State<App>,
     admin: Admin,
@@ -118,6 +145,17 @@ async fn get_hook(
 }
 
 /// Saves the mapping after checking it; warns about paths no sample contains.
+#[utoipa::path(
+    put,
+    path = "/v1/incoming-webhooks/{id}/mapping",
+    tag = "incoming-webhooks",
+    summary = "Save the mapping of samples to an action",
+    params(("id" = String, Path, description = "The incoming webhook's id")),
+    request_body = MappingDoc,
+    responses(
+        (status = 200, description = "The webhook, with warnings for paths no sample contains", body = HookView),
+    )
+)]
 async fn put_hook_mapping(
     State(app): State<App>,
     admin: Admin,
@@ -138,6 +176,16 @@ async fn put_hook_mapping(
 }
 
 /// A new token: the old test and production URLs stop working at once.
+#[utoipa::path(
+    post,
+    path = "/v1/incoming-webhooks/{id}/rotate-token",
+    tag = "incoming-webhooks",
+    summary = "Give the webhook new URLs",
+    params(("id" = String, Path, description = "The incoming webhook's id")),
+    responses(
+        (status = 200, description = "The webhook with its new URLs", body = HookView),
+    )
+)]
 async fn rotate_hook_token(
     State(app): State<App>,
     admin: Admin,
@@ -153,6 +201,16 @@ async fn rotate_hook_token(
     Ok(Json(view(&hook, &base)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/incoming-webhooks/{id}",
+    tag = "incoming-webhooks",
+    summary = "Delete an incoming webhook",
+    params(("id" = String, Path, description = "The incoming webhook's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+    )
+)]
 async fn delete_hook(
     State(app): State<App>,
     admin: Admin,

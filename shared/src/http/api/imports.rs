@@ -7,25 +7,29 @@ use crate::app::App;
 use crate::domain::csv_import::read_csv;
 use crate::domain::import::{Import, RowError, RowResult, RowStatus};
 use crate::error::AppError;
+use crate::http::api::schemas::ImportView;
 use crate::http::auth::Admin;
 use crate::http::extract::{CsvBody, PathParam, QueryParams};
 use crate::usecases::ledger::imports::{self, RowOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/imports/transactions", post(import_transactions))
-        .route("/v1/imports/{id}", get(show_import))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(import_transactions))
+        .routes(routes!(show_import))
 }
 
 const MAX_FIRST_ROW: usize = 1_000_000_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     dry_run: Option<bool>,
     /// The file's row number of the body's first data row, when the body is a chunk of a
@@ -75,6 +79,18 @@ fn result(outcome: RowOutcome) -> RowResult {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/imports/transactions",
+    tag = "imports",
+    summary = "Import transactions from a CSV file",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "Header row required; columns customer_key, amount or amount_decimal, currency, key, category_key, product_key, created_at"),
+    responses(
+        (status = 201, description = "Imported", body = ImportView),
+        (status = 200, description = "Dry run: validated, nothing written", body = ImportView),
+    )
+)]
 async fn import_transactions(
     State(app): State<App>,
     admin: Admin,
@@ -102,6 +118,16 @@ async fn import_transactions(
     Ok((status, Json(view(&head, &results))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/imports/{id}",
+    tag = "imports",
+    summary = "An import's results",
+    params(("id" = String, Path, description = "The import's id")),
+    responses(
+        (status = 200, description = "The import", body = ImportView),
+    )
+)]
 async fn show_import(
     State(app): State<App>,
     admin: Admin,

@@ -14,4 +14,5 @@ pub mod partners;
 pub mod postbacks;
 pub mod program;
 pub mod rewards;
+pub mod schemas;
 pub mod transactions;

@@ -5,16 +5,18 @@ use crate::app::App;
 use crate::domain::transaction::ParkedPayment;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
+use crate::http::api::schemas::{Page, ParkedPaymentView};
 use crate::http::auth::Admin;
 use crate::http::extract::QueryParams;
 use crate::repo::keys;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/v1/parked-payments", get(list_parked))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_parked))
 }
 
 fn view(parked: &ParkedPayment) -> Value {
@@ -32,6 +34,16 @@ fn view(parked: &ParkedPayment) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/parked-payments",
+    tag = "transactions",
+    summary = "Provider payments waiting for their customer",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<ParkedPaymentView>),
+    )
+)]
 async fn list_parked(
     State(app): State<App>,
     admin: Admin,

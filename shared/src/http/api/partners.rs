@@ -5,6 +5,7 @@ use crate::crypto::token::{hash_api_key, random_token};
 use crate::domain::partner::{Partner, PartnerInput};
 use crate::error::AppError;
 use crate::http::api::common::{created_or_found, list_page, to_value, Paging};
+use crate::http::api::schemas::{Page, PartnerApiKey, PartnerView};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
@@ -12,17 +13,29 @@ use crate::usecases::partners;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/partners", post(create_partner).get(list_partners))
-        .route("/v1/partners/{key}", get(get_partner))
-        .route("/v1/partners/{key}/api-keys", post(create_partner_api_key))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_partner, list_partners))
+        .routes(routes!(get_partner))
+        .routes(routes!(create_partner_api_key))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/partners",
+    tag = "partners",
+    summary = "Create a partner",
+    request_body = PartnerInput,
+    responses(
+        (status = 201, description = "Created", body = PartnerView),
+        (status = 200, description = "The same partner was there already", body = PartnerView),
+    )
+)]
 async fn create_partner(
     State(app): State<App>,
     admin: Admin,
@@ -33,6 +46,16 @@ async fn create_partner(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/partners",
+    tag = "partners",
+    summary = "List partners",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<PartnerView>),
+    )
+)]
 async fn list_partners(
     State(app): State<App>,
     admin: Admin,
@@ -48,6 +71,16 @@ async fn list_partners(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/partners/{key}",
+    tag = "partners",
+    summary = "A partner",
+    params(("key" = String, Path, description = "The partner's key")),
+    responses(
+        (status = 200, description = "The partner", body = PartnerView),
+    )
+)]
 async fn get_partner(
     State(app): State<App>,
     admin: Admin,
@@ -62,6 +95,16 @@ async fn get_partner(
 }
 
 /// Issues a partner its API key; shown once, stored as a digest.
+#[utoipa::path(
+    post,
+    path = "/v1/partners/{key}/api-keys",
+    tag = "partners",
+    summary = "Issue a partner its API key (shown once)",
+    params(("key" = String, Path, description = "The partner's key")),
+    responses(
+        (status = 201, description = "The new key", body = PartnerApiKey),
+    )
+)]
 async fn create_partner_api_key(
     State(app): State<App>,
     admin: Admin,

@@ -7,6 +7,9 @@ use crate::domain::postback::{validate_events, Delivery, Postback};
 use crate::domain::validate;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, Paging};
+use crate::http::api::schemas::{
+    DeliveryView, Page, PostbackCreated, PostbackTestResult, PostbackView,
+};
 use crate::http::auth::PartnerAuth;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::outbound::signing::new_secret;
@@ -17,30 +20,21 @@ use crate::usecases::postbacks::deliver;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/postbacks", post(create_postback).get(list_postbacks))
-        .route(
-            "/v1/postbacks/{id}",
-            get(get_postback)
-                .patch(patch_postback)
-                .delete(delete_postback),
-        )
-        .route("/v1/postbacks/{id}/test", post(test_postback))
-        .route(
-            "/v1/postbacks/{id}/rotate-secret",
-            post(rotate_postback_secret),
-        )
-        .route("/v1/postbacks/{id}/deliveries", get(list_deliveries))
-        .route(
-            "/v1/postbacks/{id}/deliveries/{delivery_id}/retry",
-            post(retry_delivery),
-        )
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create_postback, list_postbacks))
+        .routes(routes!(get_postback, patch_postback, delete_postback))
+        .routes(routes!(test_postback))
+        .routes(routes!(rotate_postback_secret))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(retry_delivery))
 }
 
 /// How the API shows a postback: everything but its secrets.
@@ -73,7 +67,7 @@ fn delivery_view(delivery: &Delivery) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPostback {
     url: String,
@@ -111,6 +105,16 @@ async fn change_postback(
         .ok_or_else(|| AppError::NotFound(format!("no postback has the id {id:?}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/postbacks",
+    tag = "postbacks",
+    summary = "Subscribe a URL to events (partner key)",
+    request_body = NewPostback,
+    responses(
+        (status = 201, description = "Created; its signing secret is shown once", body = PostbackCreated),
+    )
+)]
 async fn create_postback(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -139,6 +143,15 @@ async fn create_postback(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/postbacks",
+    tag = "postbacks",
+    summary = "The partner's postbacks (partner key)",
+    responses(
+        (status = 200, description = "All of them", body = Page<PostbackView>),
+    )
+)]
 async fn list_postbacks(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -151,6 +164,16 @@ async fn list_postbacks(
     Ok(Json(json!({ "data": data, "next_cursor": null })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/postbacks/{id}",
+    tag = "postbacks",
+    summary = "A postback (partner key)",
+    params(("id" = String, Path, description = "The postback's id")),
+    responses(
+        (status = 200, description = "The postback", body = PostbackView),
+    )
+)]
 async fn get_postback(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -159,7 +182,7 @@ async fn get_postback(
     Ok(Json(view(&own_postback(&app, &auth, &id).await?.value)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PostbackPatch {
     url: Option<String>,
@@ -169,6 +192,17 @@ struct PostbackPatch {
     enabled: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/postbacks/{id}",
+    tag = "postbacks",
+    summary = "Change a postback, or enable it again (partner key)",
+    params(("id" = String, Path, description = "The postback's id")),
+    request_body = PostbackPatch,
+    responses(
+        (status = 200, description = "The postback after the change", body = PostbackView),
+    )
+)]
 async fn patch_postback(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -207,6 +241,16 @@ async fn patch_postback(
     Ok(Json(view(&changed)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/postbacks/{id}",
+    tag = "postbacks",
+    summary = "Delete a postback (partner key)",
+    params(("id" = String, Path, description = "The postback's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+    )
+)]
 async fn delete_postback(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -218,6 +262,16 @@ async fn delete_postback(
 }
 
 /// Sends the test event now and reports the endpoint's answer.
+#[utoipa::path(
+    post,
+    path = "/v1/postbacks/{id}/test",
+    tag = "postbacks",
+    summary = "Send a test event now (partner key)",
+    params(("id" = String, Path, description = "The postback's id")),
+    responses(
+        (status = 200, description = "How the endpoint answered", body = PostbackTestResult),
+    )
+)]
 async fn test_postback(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -231,7 +285,8 @@ async fn test_postback(
     Ok(Json(body))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Rotation {
     /// Stop signing with the earlier secret at once instead of sending both.
     #[serde(default)]
@@ -239,6 +294,16 @@ struct Rotation {
 }
 
 /// A new signing secret, shown once; the previous one keeps signing beside it unless expired.
+#[utoipa::path(
+    post,
+    path = "/v1/postbacks/{id}/rotate-secret",
+    tag = "postbacks",
+    summary = "A new signing secret, shown once (partner key)",
+    params(("id" = String, Path, description = "The postback's id"), Rotation),
+    responses(
+        (status = 200, description = "The postback with its new secret", body = PostbackCreated),
+    )
+)]
 async fn rotate_postback_secret(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -255,6 +320,16 @@ async fn rotate_postback_secret(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/postbacks/{id}/deliveries",
+    tag = "postbacks",
+    summary = "A postback's deliveries (partner key)",
+    params(("id" = String, Path, description = "The postback's id"), Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<DeliveryView>),
+    )
+)]
 async fn list_deliveries(
     State(app): State<App>,
     auth: PartnerAuth,
@@ -272,6 +347,16 @@ async fn list_deliveries(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/postbacks/{id}/deliveries/{delivery_id}/retry",
+    tag = "postbacks",
+    summary = "Send a failed delivery again (partner key)",
+    params(("id" = String, Path, description = "The postback's id"), ("delivery_id" = String, Path, description = "The delivery's id")),
+    responses(
+        (status = 200, description = "The delivery, queued again", body = DeliveryView),
+    )
+)]
 async fn retry_delivery(
     State(app): State<App>,
     auth: PartnerAuth,

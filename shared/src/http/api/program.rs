@@ -4,21 +4,42 @@ use crate::app::App;
 use crate::domain::program::{custom_webhook_path, provider_webhook_path, Program};
 use crate::domain::settings::{apply_patch, ProgramPatch};
 use crate::error::AppError;
+use crate::http::api::schemas::{ProgramPatchDoc, ProgramView};
 use crate::http::auth::Admin;
 use crate::http::extract::JsonBody;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/v1/program", get(get_program).patch(patch_program))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(get_program, patch_program))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/program",
+    tag = "program",
+    summary = "The program's settings (never its secrets)",
+    responses(
+        (status = 200, description = "The program", body = ProgramView),
+    )
+)]
 async fn get_program(admin: Admin) -> Json<Value> {
     Json(view(&admin.program))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/program",
+    tag = "program",
+    summary = "Change settings, rotate secrets",
+    request_body = ProgramPatchDoc,
+    responses(
+        (status = 200, description = "The program after the change", body = ProgramView),
+    )
+)]
 async fn patch_program(
     State(app): State<App>,
     admin: Admin,

@@ -4,17 +4,20 @@ use crate::app::App;
 use crate::domain::reward::Reward;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
+use crate::http::api::schemas::{Page, RewardView};
 use crate::http::auth::Admin;
 use crate::http::extract::QueryParams;
 use crate::repo::keys;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/v1/rewards", get(list_rewards))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_rewards))
 }
 
 pub fn reward_view(reward: &Reward) -> Value {
@@ -35,12 +38,23 @@ pub fn reward_view(reward: &Reward) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RewardFilter {
     transaction_key: Option<String>,
     partner_key: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/rewards",
+    tag = "rewards",
+    summary = "A transaction's rewards, or a partner's",
+    params(RewardFilter, Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<RewardView>),
+    )
+)]
 async fn list_rewards(
     State(app): State<App>,
     admin: Admin,

@@ -4,21 +4,24 @@ use crate::app::App;
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
+use crate::http::api::schemas::{Page, TransactionView};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
 use crate::usecases::ledger::transactions::assign;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/transactions", get(list_transactions))
-        .route("/v1/transactions/{key}", get(get_transaction))
-        .route("/v1/transactions/{key}/assign", post(assign_transaction))
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_transactions))
+        .routes(routes!(get_transaction))
+        .routes(routes!(assign_transaction))
 }
 
 pub fn transaction_view(tx: &Transaction) -> Value {
@@ -54,11 +57,22 @@ pub fn transaction_view(tx: &Transaction) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TransactionFilter {
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/transactions",
+    tag = "transactions",
+    summary = "Transactions of one status",
+    params(TransactionFilter, Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<TransactionView>),
+    )
+)]
 async fn list_transactions(
     State(app): State<App>,
     admin: Admin,
@@ -81,6 +95,16 @@ async fn list_transactions(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/transactions/{key}",
+    tag = "transactions",
+    summary = "A transaction",
+    params(("key" = String, Path, description = "The transaction's key")),
+    responses(
+        (status = 200, description = "The transaction", body = TransactionView),
+    )
+)]
 async fn get_transaction(
     State(app): State<App>,
     admin: Admin,
@@ -94,12 +118,23 @@ async fn get_transaction(
     Ok(Json(transaction_view(&tx)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Assignment {
     partner_key: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/transactions/{key}/assign",
+    tag = "transactions",
+    summary = "Assign an unassigned transaction to a partner",
+    params(("key" = String, Path, description = "The transaction's key")),
+    request_body = Assignment,
+    responses(
+        (status = 200, description = "The transaction after the assignment", body = TransactionView),
+    )
+)]
 async fn assign_transaction(
     State(app): State<App>,
     admin: Admin,

@@ -1,0 +1,163 @@
+//! Answers and bodies about setting up: the program, events, incoming webhooks, postbacks.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// The program's settings; secrets are write-only, shown as how many are configured.
+#[derive(Serialize, ToSchema)]
+pub struct ProgramView {
+    pub slug: String,
+    pub name: String,
+    pub currency: String,
+    pub commission: CommissionView,
+    pub custom_webhook: CustomWebhookView,
+    /// Per payment provider: its webhook `path` and how many credentials are configured.
+    #[schema(value_type = Object)]
+    pub providers: Value,
+    /// USD per unit of a currency, as decimal strings.
+    pub usd_rates: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommissionView {
+    /// Percent per tier level, as decimal strings.
+    pub levels: Vec<String>,
+    /// A flat reward per action type, in minor units.
+    pub actions: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomWebhookView {
+    pub path: String,
+    pub secrets_configured: usize,
+}
+
+/// `PATCH /v1/program`: every field optional; absent fields stay as they are.
+#[derive(Serialize, ToSchema)]
+pub struct ProgramPatchDoc {
+    pub name: Option<String>,
+    /// ISO 4217.
+    pub currency: Option<String>,
+    /// `{"levels": ["20", 5], "actions": {"signup": 500}}`: percent per tier level (strings or
+    /// numbers), flat action rewards in minor units.
+    #[schema(value_type = Option<Object>)]
+    pub commission: Option<Value>,
+    /// `{"secrets": ["...", "..."]}`: one secret, or two while rotating (20+ characters).
+    #[schema(value_type = Option<Object>)]
+    pub custom_webhook: Option<Value>,
+    /// `{"stripe": {"signing_secret": ...}, "chargebee": {"username", "password"},
+    /// "recurly": {"signing_key" | "username", "password"}, "chargify": {"site_shared_key"}}`.
+    #[schema(value_type = Option<Object>)]
+    pub providers: Option<Value>,
+    /// USD per unit of a currency: `{"EUR": "1.08"}`.
+    pub usd_rates: Option<BTreeMap<String, String>>,
+}
+
+/// A received webhook, as kept in the inbox.
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    /// `custom`, or a payment provider's name.
+    pub source: String,
+    pub received_at: i64,
+    /// `accepted`, `skipped`, `ignored`, `pending` or `rejected`.
+    pub verdict: String,
+    pub outcome: String,
+    pub http_status: u16,
+    pub reason: Option<String>,
+    pub transaction_key: Option<String>,
+    pub content_type: Option<String>,
+    /// The raw body: UTF-8 text, or base64 (`body_encoding`).
+    pub body: String,
+    pub body_encoding: String,
+    pub body_truncated: bool,
+    /// Epoch seconds; the event is dropped afterwards.
+    pub expires_at: i64,
+}
+
+/// An incoming webhook: its URLs, samples and mapping.
+#[derive(Serialize, ToSchema)]
+pub struct HookView {
+    pub id: String,
+    pub name: String,
+    pub test_url: String,
+    pub production_url: String,
+    pub mapping: Option<MappingDoc>,
+    #[schema(value_type = Vec<Object>)]
+    pub field_paths: Vec<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub samples: Vec<Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// `PUT .../mapping` only: mapped paths that no sample contains.
+    pub warnings: Option<Vec<String>>,
+}
+
+/// Which sample path feeds which field of the action.
+#[derive(Serialize, ToSchema)]
+pub struct MappingDoc {
+    /// `create_partner`, `create_customer`, `create_transaction` or `refund_transaction`.
+    pub action: String,
+    /// The action's field → a path in the samples, e.g. `{"email": "data.user.email"}`.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A postback: a partner's URL subscribed to events; its secrets are never shown again.
+#[derive(Serialize, ToSchema)]
+pub struct PostbackView {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    #[schema(value_type = Option<Object>)]
+    pub disabled: Option<Value>,
+    pub failing_since: Option<i64>,
+    pub secrets_configured: usize,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A postback with its new signing secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct PostbackCreated {
+    #[serde(flatten)]
+    pub postback: PostbackView,
+    pub secret: String,
+}
+
+/// How the endpoint answered a test event.
+#[derive(Serialize, ToSchema)]
+pub struct PostbackTestResult {
+    pub at: i64,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    /// The start of the endpoint's answer.
+    pub response_body: Option<String>,
+    pub manual: bool,
+    /// A 2xx answer.
+    pub success: bool,
+}
+
+/// One event for one postback.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: String,
+    pub postback_id: String,
+    /// `webhook-id`: the same on every attempt.
+    pub message_id: String,
+    pub event: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    #[schema(value_type = Vec<Object>)]
+    pub attempts: Vec<Value>,
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -1,0 +1,292 @@
+//! Real answers against the OpenAPI document's schemas: the views are built with `json!`, their
+//! schemas are structs in `http/api/schemas/`, so a field added to a view (or taken from it)
+//! without its schema fails here. Every key of an answer must be a property of its schema,
+//! and every required property must be in the answer, recursively through objects and arrays.
+
+use crate::support::{as_partner, call, partner_with_key, Backend, Env, Receiver, SEED};
+use partnerhook::http::openapi_json as document_json;
+use serde_json::{json, Value};
+
+/// The schema `schema` stands for: `$ref`s followed, `allOf`s (serde's flatten) merged into one
+/// object, the non-null branch of a nullable `oneOf`.
+fn resolve(doc: &Value, schema: &Value) -> Value {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return resolve(doc, &doc["components"]["schemas"][name]);
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = json!({"type": "object", "properties": {}, "required": []});
+        for part in parts {
+            let part = resolve(doc, part);
+            for (k, v) in part["properties"].as_object().into_iter().flatten() {
+                merged["properties"][k] = v.clone();
+            }
+            for r in part["required"].as_array().into_iter().flatten() {
+                merged["required"]
+                    .as_array_mut()
+                    .expect("required")
+                    .push(r.clone());
+            }
+        }
+        return merged;
+    }
+    if let Some(branches) = schema["oneOf"].as_array() {
+        if let Some(branch) = branches.iter().find(|b| b["type"] != "null") {
+            return resolve(doc, branch);
+        }
+    }
+    schema.clone()
+}
+
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    match value {
+        Value::Object(fields) => {
+            let Some(properties) = schema["properties"].as_object() else {
+                return; // a free-form object (`Object`)
+            };
+            for (key, field) in fields {
+                let property = properties.get(key).unwrap_or_else(|| {
+                    panic!(
+                        "{at}.{key} is in the answer but not in its schema: add it to the view's \
+                         struct in shared/src/http/api/schemas/, then `UPDATE_OPENAPI=1 cargo \
+                         test -p partnerhook-e2e openapi`"
+                    )
+                });
+                check(doc, property, field, &format!("{at}.{key}"));
+            }
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let name = required.as_str().unwrap_or_default();
+                assert!(
+                    fields.contains_key(name),
+                    "{at}.{name} is required by the schema but not in the answer {value}"
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check(doc, &schema["items"], item, &format!("{at}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks an answer against the schema the document gives for it.
+fn conforms(doc: &Value, method: &str, path: &str, status: u16, answer: &Value) {
+    let operation = &doc["paths"][path][method.to_lowercase()];
+    assert!(operation.is_object(), "{method} {path} is not documented");
+    let response = &operation["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {path} answered {status}, which its #[utoipa::path] does not list: {answer}"
+    );
+    let schema = &response["content"]["application/json"]["schema"];
+    check(doc, schema, answer, &format!("{method} {path} {status}"));
+}
+
+#[tokio::test]
+async fn answers_have_the_documented_fields() {
+    let doc: Value = serde_json::from_str(&document_json()).expect("the document");
+    let env = Env::new(Backend::Embedded).await;
+    let pat = partner_with_key(&env, "pat", None).await;
+    let mut answers = Vec::new();
+    let mut admin = async |method: &str, path: &str, template: &str, body: Option<Value>| {
+        let (status, answer) = env.api(method, path, body).await;
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+        answers.push((
+            method.to_string(),
+            template.to_string(),
+            status,
+            answer.clone(),
+        ));
+        answer
+    };
+    let settings = json!({"commission": {"actions": {"signup": 500}}});
+    admin("GET", "/v1/program", "/v1/program", None).await;
+    admin("PATCH", "/v1/program", "/v1/program", Some(settings)).await;
+    admin("GET", "/v1/partners", "/v1/partners", None).await;
+    admin("GET", "/v1/partners/pat", "/v1/partners/{key}", None).await;
+    let customer =
+        json!({"email": "c@example.com", "name": "C", "key": "cus_1", "partner_key": "pat"});
+    admin("POST", "/v1/customers", "/v1/customers", Some(customer)).await;
+    admin("GET", "/v1/customers", "/v1/customers", None).await;
+    admin("GET", "/v1/customers/cus_1", "/v1/customers/{key}", None).await;
+    let change = json!({"name": "C2"});
+    admin(
+        "PATCH",
+        "/v1/customers/cus_1",
+        "/v1/customers/{key}",
+        Some(change),
+    )
+    .await;
+    let sale = json!({"amount": 4900, "key": "inv_1", "product_key": "basic"});
+    let txs = "/v1/customers/{key}/transactions";
+    admin("POST", "/v1/customers/cus_1/transactions", txs, Some(sale)).await;
+    admin("GET", "/v1/customers/cus_1/transactions", txs, None).await;
+    let refund = json!({"amount": 1000, "key": "ref_1"});
+    let refunds = "/v1/transactions/{key}/refunds";
+    admin(
+        "POST",
+        "/v1/transactions/inv_1/refunds",
+        refunds,
+        Some(refund),
+    )
+    .await;
+    admin(
+        "GET",
+        "/v1/transactions/inv_1",
+        "/v1/transactions/{key}",
+        None,
+    )
+    .await;
+    admin(
+        "GET",
+        "/v1/transactions?status=recorded",
+        "/v1/transactions",
+        None,
+    )
+    .await;
+    let action = json!({"partner_key": "pat", "key": "signup"});
+    admin("POST", "/v1/actions", "/v1/actions", Some(action)).await;
+    admin("GET", "/v1/actions?partner_key=pat", "/v1/actions", None).await;
+    admin("GET", "/v1/rewards?partner_key=pat", "/v1/rewards", None).await;
+    admin("GET", "/v1/parked-payments", "/v1/parked-payments", None).await;
+    let hook = admin(
+        "POST",
+        "/v1/incoming-webhooks",
+        "/v1/incoming-webhooks",
+        Some(json!({"name": "orders"})),
+    )
+    .await;
+    let id = hook["id"].as_str().expect("the hook's id").to_string();
+    let test_url = hook["test_url"].as_str().expect("test_url").to_string();
+    let test_path = test_url[test_url.find("/hooks/").expect("a /hooks/ URL")..].to_string();
+    let headers = [("content-type", "application/json")];
+    let sample = br#"{"order": {"id": "ORD-1", "email": "x@example.com"}}"#;
+    let local = partnerhook::http::local_router(env.app.clone());
+    let (status, captured) = call(&local, "POST", &test_path, &headers, sample, false).await;
+    assert!(status < 300, "{status} {captured}");
+    let one = "/v1/incoming-webhooks/{id}";
+    admin(
+        "GET",
+        "/v1/incoming-webhooks",
+        "/v1/incoming-webhooks",
+        None,
+    )
+    .await;
+    admin("GET", &format!("/v1/incoming-webhooks/{id}"), one, None).await;
+    let rotate = "/v1/incoming-webhooks/{id}/rotate-token";
+    admin(
+        "POST",
+        &format!("/v1/incoming-webhooks/{id}/rotate-token"),
+        rotate,
+        None,
+    )
+    .await;
+    let (status, _) = env.post_signed(SEED).await;
+    assert!(status < 300);
+    let events = admin("GET", "/v1/events", "/v1/events", None).await;
+    let event = events["data"][0]["id"]
+        .as_str()
+        .expect("an event")
+        .to_string();
+    admin(
+        "GET",
+        &format!("/v1/events/{event}"),
+        "/v1/events/{id}",
+        None,
+    )
+    .await;
+    let csv = b"customer_key,amount,key\ncus_1,100,inv_csv\n";
+    let (status, import) = env
+        .api_raw("POST", "/v1/imports/transactions", "text/csv", csv)
+        .await;
+    answers.push((
+        "POST".into(),
+        "/v1/imports/transactions".into(),
+        status,
+        import.clone(),
+    ));
+    let import_id = import["id"].as_str().expect("an import id");
+    let (status, shown) = env
+        .api("GET", &format!("/v1/imports/{import_id}"), None)
+        .await;
+    answers.push(("GET".into(), "/v1/imports/{id}".into(), status, shown));
+
+    let receiver = Receiver::start(&[200]).await;
+    let mut partner = async |method: &str, path: &str, template: &str, body: Option<Value>| {
+        let (status, answer) = as_partner(&env, &pat, method, path, body).await;
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+        answers.push((
+            method.to_string(),
+            template.to_string(),
+            status,
+            answer.clone(),
+        ));
+        answer
+    };
+    let subscribe = json!({"url": receiver.url, "name": "mine", "events": ["reward.created"]});
+    let postback = partner("POST", "/v1/postbacks", "/v1/postbacks", Some(subscribe)).await;
+    let id = postback["id"].as_str().expect("a postback id").to_string();
+    let one = format!("/v1/postbacks/{id}");
+    partner("GET", "/v1/postbacks", "/v1/postbacks", None).await;
+    partner("GET", &one, "/v1/postbacks/{id}", None).await;
+    partner(
+        "PATCH",
+        &one,
+        "/v1/postbacks/{id}",
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+    partner(
+        "POST",
+        &format!("{one}/test"),
+        "/v1/postbacks/{id}/test",
+        None,
+    )
+    .await;
+    let rotate = "/v1/postbacks/{id}/rotate-secret";
+    partner("POST", &format!("{one}/rotate-secret"), rotate, None).await;
+    partner(
+        "GET",
+        &format!("{one}/deliveries"),
+        "/v1/postbacks/{id}/deliveries",
+        None,
+    )
+    .await;
+
+    let (status, served) = call(
+        &env.api_router(),
+        "GET",
+        "/v1/openapi.json",
+        &[],
+        b"",
+        false,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(served["openapi"], "3.1.0");
+    for (method, path, status, answer) in &answers {
+        conforms(&doc, method, path, *status, answer);
+    }
+    assert!(answers.len() >= 30, "checked {} answers", answers.len());
+}
+
+#[test]
+#[should_panic(expected = "is in the answer but not in its schema")]
+fn a_field_missing_from_the_schema_is_caught() {
+    let doc: Value = serde_json::from_str(&document_json()).expect("the document");
+    let schema = json!({"$ref": "#/components/schemas/PartnerApiKey"});
+    let answer = json!({"api_key": "k", "partner_key": "p", "new_field": 1});
+    check(&doc, &schema, &answer, "answer");
+}
+
+#[test]
+#[should_panic(expected = "is required by the schema but not in the answer")]
+fn a_required_field_missing_from_the_answer_is_caught() {
+    let doc: Value = serde_json::from_str(&document_json()).expect("the document");
+    let schema = json!({"$ref": "#/components/schemas/Page_PartnerView"});
+    let answer = json!({"data": [{"key": "p"}], "next_cursor": null});
+    check(&doc, &schema, &answer, "answer");
+}
