@@ -82,6 +82,7 @@ fn api_routes(app: &App) -> Router<App> {
     get,
     path = "/v1/openapi.json",
     tag = "meta",
+    summary = "This document (OpenAPI 3.1); no key needed",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object))
 )]
