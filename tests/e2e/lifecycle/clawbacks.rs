@@ -92,12 +92,13 @@ async fn refunds_after_payout_claw_back_exactly_and_net_out_in_the_next_payout(b
         .iter()
         .all(|c| c["payment_status"] == "withdrawn"));
 
-    let created: Vec<String> = heard(&env, &receiver)
+    let mut created: Vec<String> = heard(&env, &receiver)
         .await
         .into_iter()
         .filter(|(event, key, _)| event == "reward.created" && key.contains(":cb"))
         .map(|(_, key, _)| key)
         .collect();
+    created.sort();
     assert_eq!(
         created,
         vec!["inv_1:1:cb000", "inv_1:1:cb001"],
