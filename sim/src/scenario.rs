@@ -252,7 +252,7 @@ pub fn generate(world: &World) -> Scenario {
             }
         }
     }
-    let holding_days = if sales.len() % 2 == 0 { 0 } else { 2 };
+    let holding_days = if sales.len().is_multiple_of(2) { 0 } else { 2 };
     place_payouts(&mut steps, &partners);
     let mut afterwards: Vec<Event> = (0..sales.len())
         .filter(|&s| matches!(sales[s].channel, Channel::Unassigned { .. }))
@@ -284,12 +284,12 @@ pub fn generate(world: &World) -> Scenario {
 /// Payouts and sweeps among the history, placed without the generator's random numbers (so
 /// the payment histories of every seed stay as they were): each partner's payout in each
 /// currency, another round of it at the same moment for some (a race for the same rewards)
-/// and the same round again later (a retry), with sweeps between.
+/// the same round again later (a retry), and a later round, with sweeps between.
 fn place_payouts(steps: &mut [Vec<Event>], partners: &[PartnerSpec]) {
     let count = steps.len().max(1);
     for (c, currency) in CURRENCIES.into_iter().enumerate() {
         for p in (0..partners.len()).filter(|&p| !partners[p].late) {
-            let slot = (p * 3 + c * 5 + count / 2) % count;
+            let slot = (p * 3 + c * 5 + count / 4) % count;
             let payout = |round| Event::Payout {
                 partner: p,
                 currency,
@@ -297,16 +297,19 @@ fn place_payouts(steps: &mut [Vec<Event>], partners: &[PartnerSpec]) {
             };
             if let Some(group) = steps.get_mut(slot) {
                 group.push(payout(0));
-                if (p + c) % 2 == 0 {
+                if (p + c).is_multiple_of(2) {
                     group.push(payout(1));
                 }
             }
             if let Some(group) = steps.get_mut((slot + 2) % count) {
                 group.push(payout(0));
             }
+            if let Some(group) = steps.get_mut((slot + count / 2) % count) {
+                group.push(payout(2));
+            }
         }
     }
-    for slot in [count / 3, count / 2] {
+    for slot in [count / 5, count / 2] {
         if let Some(group) = steps.get_mut(slot) {
             group.insert(0, Event::Sweep);
         }
