@@ -51,9 +51,32 @@ async fn refunds_after_payout_claw_back_exactly_and_net_out_in_the_next_payout(b
         (&json!("approved"), &json!("available"))
     );
 
+    let (status, refused) = env
+        .api("POST", "/v1/rewards/inv_1:1:cb000/decline", None)
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (409, &json!("invalid_transition")),
+        "{refused}"
+    );
+    let (status, refused) = env.api("POST", "/v1/rewards/inv_1:1/approve", None).await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (409, &json!("invalid_transition")),
+        "{refused}"
+    );
+
     // The rest refunded: the total clawed back is the whole paid reward, exactly.
     refund(&env, "inv_1", "rf_2", 7_500).await;
     let claws = clawbacks(&env).await;
+    let (_, by_tx) = env
+        .api("GET", "/v1/rewards?transaction_key=inv_1", None)
+        .await;
+    assert_eq!(
+        by_tx["data"].as_array().map(Vec::len),
+        Some(3),
+        "the reward and its clawbacks: {by_tx}"
+    );
     let clawed: i64 = claws
         .iter()
         .map(|c| c["amount"].as_i64().unwrap_or(0))

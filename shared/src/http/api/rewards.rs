@@ -127,7 +127,11 @@ async fn list_rewards(
     match (filter.transaction_key, filter.partner_key) {
         (Some(tx), None) => {
             let rewards = app.repo.rewards_of_transaction(slug, &tx).await?;
-            let data: Vec<Value> = rewards.iter().map(|r| reward_view(&r.value)).collect();
+            let clawbacks = app.repo.clawbacks_of_transaction(slug, &tx).await?;
+            let data: Vec<Value> = (rewards.iter().map(|r| &r.value))
+                .chain(&clawbacks)
+                .map(reward_view)
+                .collect();
             Ok(Json(json!({ "data": data, "next_cursor": null })))
         }
         (None, Some(partner)) => {
