@@ -150,3 +150,31 @@ async fn unpaid_rewards_are_still_rescaled_not_clawed_back(backend: Backend) {
     assert_eq!(reward(&env, "inv_1:1").await["reward_status"], "declined");
     assert!(clawbacks(&env).await.is_empty());
 }
+
+scenario!(concurrent_refunds_after_payout_claw_back_exactly_what_was_lost);
+async fn concurrent_refunds_after_payout_claw_back_exactly_what_was_lost(backend: Backend) {
+    let (env, _clock) = clocked(backend).await;
+    pat(&env, 0).await;
+    sale(&env, "inv_1", 9_999).await;
+    let (status, payout) = pay(&env, "k1", json!({})).await;
+    assert_eq!((status, &payout["total"]), (201, &json!(2000)), "{payout}");
+    // Three refunds at once, one of them sent twice: 33.33 + 20.00 + 11.11 of 99.99.
+    tokio::join!(
+        refund(&env, "inv_1", "rf_1", 3_333),
+        refund(&env, "inv_1", "rf_2", 2_000),
+        refund(&env, "inv_1", "rf_3", 1_111),
+        refund(&env, "inv_1", "rf_1", 3_333),
+    );
+    // Worth 20 % of the 35.55 left now, 7.11: 12.89 clawed back in all.
+    let clawed: i64 = clawbacks(&env)
+        .await
+        .iter()
+        .map(|c| c["amount"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(clawed, -1289);
+    assert_eq!(
+        reward(&env, "inv_1:1").await["amount"],
+        2000,
+        "the paid reward stays"
+    );
+}
