@@ -80,6 +80,7 @@ async fn program(
         "commission": {
             "levels": scenario.levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
             "actions": {"signup": SIGNUP_REWARD},
+            "holding_days": scenario.holding_days,
         },
         "providers": {
             "stripe": {"signing_secret": STRIPE_SECRET},

@@ -9,6 +9,7 @@ mod custom_webhook;
 mod idempotency;
 mod imports;
 mod incoming;
+mod lifecycle;
 mod listings;
 mod local_server;
 mod money;

@@ -59,10 +59,10 @@ impl Event<'_> {
         let company = json!({ "key": program.slug, "name": program.name });
         match self {
             Self::RewardCreated(r) | Self::RewardUpdated(r) => {
+                // A declined reward will never be paid: it has no payment to speak of.
                 let (payment_status, payment_date) = match r.reward_status {
                     RewardStatus::Declined => (Value::Null, Value::Null),
-                    RewardStatus::Paid => (json!("withdrawn"), json!(r.updated_at)),
-                    _ => (json!("pending"), Value::Null),
+                    _ => (json!(r.payment_status), json!(r.payment_date)),
                 };
                 let description = match r.source {
                     RewardSource::Transaction => format!(
@@ -72,6 +72,10 @@ impl Event<'_> {
                         r.level
                     ),
                     RewardSource::Action => format!("for action {}", r.origin()),
+                    RewardSource::Clawback => format!(
+                        "clawback of reward {} after a refund",
+                        r.reverses.as_deref().unwrap_or_default()
+                    ),
                 };
                 json!({
                     "key": r.key,
@@ -90,6 +94,8 @@ impl Event<'_> {
                     "customer": { "key": r.customer_key, "sub_ids": [] },
                     "transaction_key": r.transaction_key,
                     "action_key": r.action_key,
+                    "payout_id": r.payout_id,
+                    "reverses": r.reverses,
                 })
             }
             Self::TransactionCreated(t) | Self::TransactionUpdated(t) => json!({
@@ -162,6 +168,7 @@ mod tests {
             custom_webhook_secrets: vec![],
             providers: Default::default(),
             usd_rates: rates.iter().map(|(c, r)| (c.to_string(), *r)).collect(),
+            min_payout: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -1,5 +1,6 @@
 //! The commission plan: a pure function from (plan, transaction, partner chain) to rewards.
 
+use crate::domain::lifecycle::MAX_HOLDING_DAYS;
 use crate::domain::transaction::Amounts;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,16 @@ pub struct CommissionPlan {
     /// `{"signup": 500}`. Plans from before actions have none.
     #[serde(default)]
     pub actions: BTreeMap<String, i64>,
+    /// Days a new reward stays `pending` before the sweeper approves it (a guard against
+    /// chargebacks); 0 approves it at once. Plans from before the lifecycle hold 30 days.
+    #[serde(default = "default_holding_days")]
+    pub holding_days: u32,
+}
+
+pub const DEFAULT_HOLDING_DAYS: u32 = 30;
+
+fn default_holding_days() -> u32 {
+    DEFAULT_HOLDING_DAYS
 }
 
 impl Default for CommissionPlan {
@@ -42,6 +53,8 @@ pub enum PlanError {
     ActionCount,
     #[error("the reward for {0:?} must be an integer from 0 to {MAX_ACTION_REWARD} (minor units)")]
     ActionAmount(String),
+    #[error("holding_days must be from 0 to {MAX_HOLDING_DAYS}")]
+    HoldingDays,
 }
 
 /// A reward the plan grants, before it is stored.
@@ -58,6 +71,7 @@ impl CommissionPlan {
         Self {
             levels,
             actions: BTreeMap::new(),
+            holding_days: DEFAULT_HOLDING_DAYS,
         }
     }
 
@@ -68,6 +82,9 @@ impl CommissionPlan {
     }
 
     pub fn validate(&self) -> Result<(), PlanError> {
+        if self.holding_days > MAX_HOLDING_DAYS {
+            return Err(PlanError::HoldingDays);
+        }
         if self.actions.len() > MAX_ACTION_REWARDS {
             return Err(PlanError::ActionCount);
         }
@@ -215,6 +232,20 @@ mod tests {
             Err(PlanError::ActionAmount("signup".into()))
         );
         assert!(plan(MAX_ACTION_REWARD + 1).validate().is_err());
+    }
+
+    #[test]
+    fn holding_days_default_to_thirty_and_are_bounded() {
+        let old: CommissionPlan =
+            serde_json::from_value(serde_json::json!({"levels": ["20"]})).unwrap();
+        assert_eq!(old.holding_days, 30);
+        let plan = |days| CommissionPlan {
+            holding_days: days,
+            ..CommissionPlan::default()
+        };
+        assert!(plan(0).validate().is_ok());
+        assert!(plan(365).validate().is_ok());
+        assert_eq!(plan(366).validate(), Err(PlanError::HoldingDays));
     }
 
     #[test]

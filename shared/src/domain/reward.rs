@@ -24,6 +24,20 @@ pub enum RewardSource {
     #[default]
     Transaction,
     Action,
+    /// A negative reward taking back part of a paid one after a refund.
+    Clawback,
+}
+
+/// Whether the partner can cash a reward out: `pending` until approved, `available` once
+/// approved, `withdrawn` once paid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Records from before the lifecycle are all unpaid.
+    #[default]
+    Pending,
+    Available,
+    Withdrawn,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +62,21 @@ pub struct Reward {
     pub amount: Decimal,
     pub currency: Currency,
     pub reward_status: RewardStatus,
+    #[serde(default)]
+    pub payment_status: PaymentStatus,
+    /// When the partner can cash it out: the end of the holding period while `pending`, the
+    /// moment it was approved once `approved` or `paid`.
+    #[serde(default)]
+    pub payment_date: Option<Millis>,
+    /// The payout that paid it.
+    #[serde(default)]
+    pub payout_id: Option<String>,
+    /// For a clawback: the key of the paid reward it takes back from.
+    #[serde(default)]
+    pub reverses: Option<String>,
+    /// Why an admin declined or held it.
+    #[serde(default)]
+    pub status_reason: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::action::action_type;
 use crate::domain::error::FieldError;
+use crate::domain::lifecycle::MAX_HOLDING_DAYS;
 use crate::domain::money::{Currency, MAX_USD_RATE};
 use crate::domain::plan::{CommissionPlan, PlanError, MAX_ACTION_REWARD};
 use crate::domain::program::{BasicCredential, Program, ProviderSecrets};
@@ -22,6 +23,9 @@ pub struct ProgramPatch {
     pub providers: Option<ProvidersPatch>,
     /// USD per unit of a currency, for postbacks' `amount_usd`: `{"EUR": "1.08"}`.
     pub usd_rates: Option<BTreeMap<String, PercentText>>,
+    /// The smallest payout per currency, as decimal amounts: `{"USD": "50.00"}`; a currency
+    /// left out has none. Replaces what was set.
+    pub min_payout: Option<BTreeMap<String, String>>,
 }
 
 /// One value, or two while rotating.
@@ -155,6 +159,8 @@ pub struct CommissionPatch {
     /// A flat reward per action type in minor units of the program's currency, replacing the
     /// plan's: `{"signup": 500}`.
     pub actions: Option<BTreeMap<String, serde_json::Number>>,
+    /// Days a new reward is held before it is approved (0 to 365).
+    pub holding_days: Option<serde_json::Number>,
 }
 
 /// The plan with what the patch gives (levels, action rewards) replaced, validated.
@@ -199,8 +205,21 @@ fn commission_plan(
         }
         plan.actions = parsed;
     }
+    if let Some(days) = patch.holding_days {
+        plan.holding_days = days
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok())
+            .filter(|d| *d <= MAX_HOLDING_DAYS)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "commission.holding_days",
+                    format!("must be a whole number of days from 0 to {MAX_HOLDING_DAYS}"),
+                )
+            })?;
+    }
     plan.validate().map_err(|e| {
         let field = match e {
+            PlanError::HoldingDays => "commission.holding_days",
             PlanError::ActionCount | PlanError::ActionAmount(_) => "commission.actions",
             _ => "commission.levels",
         };
@@ -291,6 +310,24 @@ pub fn apply_patch(
         }
         program.usd_rates = parsed;
     }
+    if let Some(minimums) = patch.min_payout {
+        program.min_payout = min_payouts(minimums)?;
+    }
     program.updated_at = now;
     Ok(())
+}
+
+/// `min_payout`: an exact, non-negative amount per currency.
+fn min_payouts(given: BTreeMap<String, String>) -> Result<BTreeMap<String, Decimal>, FieldError> {
+    let mut parsed = BTreeMap::new();
+    for (code, text) in given {
+        let field = format!("min_payout.{code}");
+        let currency =
+            Currency::parse(&code).map_err(|e| FieldError::new(&field, e.to_string()))?;
+        let amount = currency
+            .parse_amount(&text)
+            .map_err(|e| FieldError::new(&field, e.to_string()))?;
+        parsed.insert(currency.code().to_string(), amount);
+    }
+    Ok(parsed)
 }

@@ -11,11 +11,12 @@ use crate::domain::customer::Customer;
 use crate::domain::event::Event;
 use crate::domain::partner::Partner;
 use crate::domain::program::Program;
-use crate::domain::reward::{Reward, RewardSource, RewardStatus};
+use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::error::AppError;
 use crate::repo::core::{Inserted, Listing};
 use crate::repo::keys;
 use crate::usecases::postbacks::emit::emit;
+use crate::usecases::rewards::record_reward;
 use rust_decimal::Decimal;
 
 /// The partnership an action belongs to: the partner named, or the customer's partner. An
@@ -127,21 +128,16 @@ async fn follow_up(app: &App, program: &Program, action: &Action) -> Result<(), 
             amount: program.currency.from_minor(amount),
             currency: program.currency,
             reward_status: RewardStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_date: None,
+            payout_id: None,
+            reverses: None,
+            status_reason: None,
             created_at: action.created_at,
             updated_at: action.created_at,
         };
         // A repeat finds the first reward and announces that one; its event id is the same.
-        let reward = match app.repo.insert(slug, &reward).await? {
-            Inserted::Created => reward,
-            Inserted::Exists(existing) => existing.value,
-        };
-        emit(
-            app,
-            program,
-            &reward.partner_key,
-            Event::RewardCreated(&reward),
-        )
-        .await?;
+        record_reward(app, program, reward).await?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
-use crate::domain::reward::{Reward, RewardSource, RewardStatus};
+use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::usecases::commission::attribution::{attribute, referral_chain};
@@ -13,6 +13,7 @@ use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
 use crate::usecases::ledger::transactions::apply_kept_refunds;
 use crate::usecases::postbacks::emit::emit;
+use crate::usecases::rewards::record_reward;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
 pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
@@ -111,18 +112,16 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             amount: draft.amount,
             currency: transaction.amounts.currency,
             reward_status: RewardStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_date: None,
+            payout_id: None,
+            reverses: None,
+            status_reason: None,
             created_at: now,
             updated_at: now,
         };
         // A redelivered job finds its rewards already written; its events are deduped by id.
-        app.repo.insert(slug, &reward).await?;
-        emit(
-            app,
-            &program,
-            &reward.partner_key,
-            Event::RewardCreated(&reward),
-        )
-        .await?;
+        record_reward(app, &program, reward).await?;
     }
     let partner_key = chain.first().cloned();
     let after = app
