@@ -62,7 +62,11 @@ pub async fn import_transactions(args: ImportArgs<'_>) -> Result<bool, String> {
         send(&client, &url, &query, args.key, body)
             .await
             .and_then(|answer| totals.add(&answer, chunk.len()))
-            .map_err(|e| stopped_at(first_row, last_row, args.dry_run, &e))?;
+            .map_err(|e| {
+                // A bar on a terminal ends its line before the message.
+                progress.finish();
+                stopped_at(first_row, last_row, args.dry_run, &e)
+            })?;
         progress.show(&totals, first_row, last_row);
     }
     progress.finish();
@@ -75,7 +79,7 @@ fn stopped_at(first: usize, last: usize, dry_run: bool, error: &str) -> String {
     let mut message = format!("rows {first}-{last}: {error}");
     if first > 2 && !dry_run {
         message.push_str(&format!(
-            "\nrows 2-{} were imported; run the same command again to resume (imported rows are skipped)",
+            "\nrows 2-{} were sent; run the same command again to resume (rows imported before are skipped)",
             first - 1
         ));
     }
@@ -348,7 +352,7 @@ mod tests {
         assert_eq!(first, "rows 2-501: 401 Unauthorized: bad key");
         let later = stopped_at(502, 1001, false, "gave up");
         assert!(
-            later.ends_with("rows 2-501 were imported; run the same command again to resume (imported rows are skipped)"),
+            later.ends_with("rows 2-501 were sent; run the same command again to resume (rows imported before are skipped)"),
             "{later}"
         );
         assert!(!stopped_at(502, 1001, true, "gave up").contains("resume"));
