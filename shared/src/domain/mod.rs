@@ -5,10 +5,12 @@
 pub mod action;
 pub mod api_key;
 pub mod api_transaction;
+pub mod counter;
 pub mod csv_import;
 pub mod customer;
 pub mod error;
 pub mod event;
+pub mod group;
 pub mod hook;
 pub mod idempotency;
 pub mod import;

@@ -2,7 +2,10 @@
 //! the plan's flat amount for an action.
 
 use crate::domain::money::Currency;
+use crate::domain::plan::rules::Base;
+use crate::domain::plan::{exact_base, percent_of};
 use crate::domain::time::Millis;
+use crate::domain::transaction::Amounts;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +48,22 @@ pub struct Reward {
     pub level: u8,
     /// The plan's percentage for this level, kept so refunds can rescale the reward.
     pub percent: Decimal,
+    /// The plan's fixed amount for this level, for a flat reward; refunds rescale it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat: Option<Decimal>,
+    /// What decided it: a rule's name, `default` or `tier:N` (`action:{type}` for actions).
+    /// Records from before rules were decided by the default levels.
+    #[serde(default = "default_rule")]
+    pub rule: String,
+    /// What `percent` was taken of.
+    #[serde(default)]
+    pub base: Base,
+    /// That base after refunds, when the reward was granted, rounded to the minor unit.
+    #[serde(default)]
+    pub base_amount: Option<Decimal>,
+    /// What decided it, in words: `30 % of 49.00 USD, rule "annual plans", level 1`.
+    #[serde(default)]
+    pub description: String,
     pub amount: Decimal,
     pub currency: Currency,
     pub reward_status: RewardStatus,
@@ -52,7 +71,21 @@ pub struct Reward {
     pub updated_at: Millis,
 }
 
+fn default_rule() -> String {
+    "default".into()
+}
+
 impl Reward {
+    /// What this transaction's reward is worth once `amounts` (its transaction's) have been
+    /// refunded in part: a percentage of what is left of the base, or the flat amount in
+    /// proportion to what is left. `None` only for a record from before amounts were bounded.
+    pub fn worth_after_refunds(&self, amounts: &Amounts) -> Option<Decimal> {
+        match self.flat {
+            Some(flat) => Some(self.currency.round(amounts.after_refunds(flat))),
+            None => percent_of(exact_base(amounts, self.base), self.percent, self.currency),
+        }
+    }
+
     /// `origin` is the transaction's key, or the action's.
     pub fn key_for(origin: &str, level: u8) -> String {
         format!("{origin}:{level}")

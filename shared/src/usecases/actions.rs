@@ -10,6 +10,7 @@ use crate::domain::action::{Action, ActionInput, ActionOwner, CustomerAction, Re
 use crate::domain::customer::Customer;
 use crate::domain::event::Event;
 use crate::domain::partner::Partner;
+use crate::domain::plan::rules::Base;
 use crate::domain::program::Program;
 use crate::domain::reward::{Reward, RewardSource, RewardStatus};
 use crate::error::AppError;
@@ -124,6 +125,16 @@ async fn follow_up(app: &App, program: &Program, action: &Action) -> Result<(), 
             partner_key: action.partner_key.clone(),
             level: 1,
             percent: Decimal::ZERO,
+            flat: Some(program.currency.from_minor(amount)),
+            rule: format!("action:{}", action.kind),
+            base: Base::default(),
+            base_amount: None,
+            description: format!(
+                "{} {} for action {}",
+                program.currency.from_minor(amount),
+                program.currency,
+                action.kind
+            ),
             amount: program.currency.from_minor(amount),
             currency: program.currency,
             reward_status: RewardStatus::Pending,

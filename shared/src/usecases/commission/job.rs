@@ -8,7 +8,8 @@ use crate::domain::event::Event;
 use crate::domain::reward::{Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
-use crate::usecases::commission::attribution::{attribute, referral_chain};
+use crate::usecases::commission::attribution::attribute;
+use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
 use crate::usecases::ledger::transactions::apply_kept_refunds;
@@ -96,9 +97,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             return Ok(());
         }
     };
-    let chain = referral_chain(app, slug, partner, program.plan.levels.len()).await?;
+    let partner_key = Some(partner.key.clone());
     let now = app.now();
-    for draft in program.plan.rewards(&transaction.amounts, &chain) {
+    for draft in rewards_for(app, &program, &transaction, partner).await? {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
             source: RewardSource::Transaction,
@@ -108,6 +109,11 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             partner_key: draft.partner_key,
             level: draft.level,
             percent: draft.percent,
+            flat: draft.flat,
+            rule: draft.rule,
+            base: draft.base,
+            base_amount: Some(draft.base_amount),
+            description: draft.description,
             amount: draft.amount,
             currency: transaction.amounts.currency,
             reward_status: RewardStatus::Pending,
@@ -124,7 +130,6 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         )
         .await?;
     }
-    let partner_key = chain.first().cloned();
     let after = app
         .repo
         .modify::<Transaction, AppError>(slug, key, |tx| {

@@ -4,7 +4,6 @@
 use crate::app::App;
 use crate::domain::event::Event;
 use crate::domain::outcome::Outcome;
-use crate::domain::plan::reward_amount;
 use crate::domain::program::Program;
 use crate::domain::refund::RefundSpec;
 use crate::domain::reward::RewardStatus;
@@ -165,13 +164,9 @@ async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Resul
                     _ if tx.status == TransactionStatus::Refunded => {
                         r.reward_status = RewardStatus::Declined;
                     }
-                    _ => {
-                        // Only a record from before amounts were bounded has none; it keeps
-                        // the amount it has.
-                        if let Some(amount) = reward_amount(&tx.amounts, r.percent) {
-                            r.amount = amount;
-                        }
-                    }
+                    // Only a record from before amounts were bounded has none; it keeps the
+                    // amount it has.
+                    _ => r.amount = r.worth_after_refunds(&tx.amounts).unwrap_or(r.amount),
                 }
                 Ok(*r != before)
             })

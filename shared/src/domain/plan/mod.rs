@@ -1,0 +1,496 @@
+//! The commission plan: a pure function from (plan, sale, partner chain) to rewards. A sale
+//! takes the first rule that matches it, else the highest monthly tier the partner reached,
+//! else the default `levels`; past the plan's `duration` a customer's payments earn nothing.
+
+pub mod patch;
+pub mod rules;
+pub mod validate;
+
+use crate::domain::money::Currency;
+use crate::domain::plan::rules::{Base, Duration, Facts, Payout, Rule, Tier};
+use crate::domain::time::Millis;
+use crate::domain::transaction::{Amounts, Transaction};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most referral chains are short; the cap keeps a misconfigured plan from fanning out.
+pub const MAX_LEVELS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommissionPlan {
+    #[serde(default)]
+    pub base: Base,
+    /// The default rule: percent per level, `levels[0]` for the partner the transaction is
+    /// attributed to, `levels[1]` for the partner who referred them, and so on.
+    pub levels: Vec<Decimal>,
+    /// Tried in order; the first that matches a sale decides it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// By `min_sales`, ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<Tier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Duration>,
+    /// A flat reward per action type, in minor units of the program's currency:
+    /// `{"signup": 500}`. Plans from before actions have none.
+    #[serde(default)]
+    pub actions: BTreeMap<String, i64>,
+}
+
+impl Default for CommissionPlan {
+    fn default() -> Self {
+        Self::with_levels(vec![Decimal::from(20)])
+    }
+}
+
+/// Most programs reward a handful of action types; the cap keeps a plan record small.
+pub const MAX_ACTION_REWARDS: usize = 50;
+/// An action's flat reward, in minor units: as bounded as any amount that enters.
+pub const MAX_ACTION_REWARD: i64 = 1_000_000_000_000;
+
+/// A sale as the plan sees it: its facts, and where it stands among the partner's sales this
+/// month and among its customer's payments (both counted once per transaction).
+#[derive(Debug, Clone, Copy)]
+pub struct Sale<'a> {
+    pub facts: Facts<'a>,
+    pub amounts: &'a Amounts,
+    /// This sale is the partner's `month_sales`-th this calendar month (UTC), 1-based.
+    pub month_sales: u64,
+    /// The customer's `n`-th commissioned payment and the date of their first; none when the
+    /// sale names no customer (each such sale is a customer's first).
+    pub customer: Option<(u64, Millis)>,
+    /// The transaction's own date.
+    pub date: Millis,
+}
+
+impl<'a> Sale<'a> {
+    pub fn of(tx: &'a Transaction, month_sales: u64, customer: Option<(u64, Millis)>) -> Self {
+        Self {
+            facts: Facts {
+                product_key: tx.product.id.as_deref(),
+                category_key: tx.product.category.as_deref(),
+                campaign: tx.campaign_slug.as_deref(),
+                recurring: tx.is_recurring,
+                source: &tx.source,
+            },
+            amounts: &tx.amounts,
+            month_sales,
+            customer,
+            date: sale_date(tx),
+        }
+    }
+}
+
+/// The date a sale counts at: its own, else when it was recorded. Never the job's clock, so a
+/// retry after midnight decides as the first try did.
+pub fn sale_date(tx: &Transaction) -> Millis {
+    tx.transaction_date.unwrap_or(tx.created_at)
+}
+
+/// What decided a sale's rewards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The rule's name, `default`, or `tier:N` (N counting the plan's tiers from 1).
+    pub rule: String,
+    /// The same in words, for descriptions.
+    pub label: String,
+    pub payout: Payout,
+    pub base: Base,
+}
+
+/// A reward the plan grants, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RewardDraft {
+    pub level: u8,
+    pub partner_key: String,
+    pub amount: Decimal,
+    /// The percentage, or zero for a flat reward.
+    pub percent: Decimal,
+    pub flat: Option<Decimal>,
+    pub rule: String,
+    pub base: Base,
+    /// The base the percentage was taken of, after refunds, rounded to the minor unit.
+    pub base_amount: Decimal,
+    pub description: String,
+}
+
+impl CommissionPlan {
+    pub fn with_levels(levels: Vec<Decimal>) -> Self {
+        Self {
+            base: Base::Net,
+            levels,
+            rules: Vec::new(),
+            tiers: Vec::new(),
+            duration: None,
+            actions: BTreeMap::new(),
+        }
+    }
+
+    /// The flat reward for an action of type `kind`, in minor units; none when the plan has
+    /// none or it is zero.
+    pub fn action_reward(&self, kind: &str) -> Option<i64> {
+        self.actions.get(kind).copied().filter(|amount| *amount > 0)
+    }
+
+    /// What decides `sale`'s rewards; `None` when the customer is past the plan's duration.
+    /// Flat amounts are in `program_currency`: a flat rule matches only sales in it, and a sale
+    /// in another currency goes on to the next rule, the tiers or the default.
+    pub fn decide(&self, sale: &Sale<'_>, program_currency: Currency) -> Option<Decision> {
+        if let (Some(duration), Some((ordinal, first_at))) = (self.duration, sale.customer) {
+            if !duration.covers(ordinal, first_at, sale.date) {
+                return None;
+            }
+        }
+        let rule = self.rules.iter().find(|r| {
+            r.when.matches(&sale.facts)
+                && (matches!(r.payout, Payout::Levels(_))
+                    || sale.amounts.currency == program_currency)
+        });
+        if let Some(rule) = rule {
+            return Some(Decision {
+                rule: rule.name.clone(),
+                label: format!("rule {:?}", rule.name),
+                payout: rule.payout.clone(),
+                base: self.base,
+            });
+        }
+        let tier = self
+            .tiers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| sale.month_sales >= t.min_sales)
+            .max_by_key(|(_, t)| t.min_sales);
+        Some(match tier {
+            Some((i, tier)) => Decision {
+                rule: format!("tier:{}", i + 1),
+                label: format!("tier {} (from {} sales a month)", i + 1, tier.min_sales),
+                payout: Payout::Levels(tier.levels.clone()),
+                base: self.base,
+            },
+            None => Decision {
+                rule: "default".into(),
+                label: "default rule".into(),
+                payout: Payout::Levels(self.levels.clone()),
+                base: self.base,
+            },
+        })
+    }
+}
+
+impl Decision {
+    /// `chain[0]` is the attributed partner, `chain[1]` their referrer, and so on. Amounts are
+    /// rounded to the currency's minor unit; levels that round to zero grant nothing.
+    pub fn rewards(&self, amounts: &Amounts, chain: &[String]) -> Vec<RewardDraft> {
+        let currency = amounts.currency;
+        let exact = exact_base(amounts, self.base);
+        let base = currency.round(exact);
+        let values = match &self.payout {
+            Payout::Levels(v) | Payout::Flat(v) => v,
+        };
+        values
+            .iter()
+            .zip(chain)
+            .enumerate()
+            .filter_map(|(i, (value, partner))| {
+                let level = u8::try_from(i + 1).ok()?;
+                let (amount, percent, flat, what) = match self.payout {
+                    Payout::Levels(_) => (
+                        percent_of(exact, *value, currency)?,
+                        *value,
+                        None,
+                        format!("{} % of {base} {currency}", value.normalize()),
+                    ),
+                    Payout::Flat(_) => (
+                        currency.round(amounts.after_refunds(*value)),
+                        Decimal::ZERO,
+                        Some(*value),
+                        format!("{} {currency} flat", currency.round(*value)),
+                    ),
+                };
+                (amount > Decimal::ZERO).then(|| RewardDraft {
+                    level,
+                    partner_key: partner.clone(),
+                    amount,
+                    percent,
+                    flat,
+                    rule: self.rule.clone(),
+                    base: self.base,
+                    base_amount: base,
+                    description: format!("{what}, {}, level {level}", self.label),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The amount a percentage is taken of, after refunds, every digit kept.
+pub fn exact_base(amounts: &Amounts, base: Base) -> Decimal {
+    let whole = match base {
+        Base::Net => amounts.net.unwrap_or(amounts.gross),
+        Base::Gross => amounts.gross,
+    };
+    amounts.after_refunds(whole)
+}
+
+/// `percent` of `base`, rounded to the currency's minor unit; `None` past `Decimal`'s range,
+/// which only a percentage over 100 of a record from before amounts were bounded can reach.
+pub fn percent_of(base: Decimal, percent: Decimal, currency: Currency) -> Option<Decimal> {
+    let share = percent.checked_div(Decimal::ONE_HUNDRED)?;
+    Some(currency.round(base.checked_mul(share)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::plan::rules::When;
+    use std::str::FromStr;
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn amounts(currency: &str, gross: &str, net: Option<&str>) -> Amounts {
+        Amounts {
+            net: net.map(dec),
+            ..Amounts::new(Currency::parse(currency).unwrap(), dec(gross))
+        }
+    }
+
+    fn chain(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    fn facts() -> Facts<'static> {
+        Facts {
+            product_key: Some("annual"),
+            category_key: Some("setup"),
+            campaign: None,
+            recurring: false,
+            source: "custom",
+        }
+    }
+
+    fn sale(amounts: &Amounts) -> Sale<'_> {
+        Sale {
+            facts: facts(),
+            amounts,
+            month_sales: 1,
+            customer: Some((1, 0)),
+            date: 0,
+        }
+    }
+
+    fn usd() -> Currency {
+        Currency::parse("USD").unwrap()
+    }
+
+    /// The plan's rewards for `sale`, as (rule, level, partner, amount).
+    fn granted(plan: &CommissionPlan, sale: &Sale<'_>, keys: &[&str]) -> Vec<RewardDraft> {
+        plan.decide(sale, usd())
+            .map(|d| d.rewards(sale.amounts, &chain(keys)))
+            .unwrap_or_default()
+    }
+
+    fn levels(values: &[&str]) -> Vec<Decimal> {
+        values.iter().map(|v| dec(v)).collect()
+    }
+
+    #[test]
+    fn default_plan_pays_twenty_percent_of_net_rounded_to_cents() {
+        let a = amounts("EUR", "199.00", Some("167.23"));
+        let drafts = granted(&CommissionPlan::default(), &sale(&a), &["p1"]);
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].amount.to_string(), "33.45");
+        assert_eq!((drafts[0].level, drafts[0].rule.as_str()), (1, "default"));
+        assert_eq!(drafts[0].base_amount.to_string(), "167.23");
+        assert_eq!(
+            drafts[0].description,
+            "20 % of 167.23 EUR, default rule, level 1"
+        );
+    }
+
+    #[test]
+    fn gross_is_used_without_net_or_when_the_plan_says_so() {
+        let a = amounts("JPY", "1234", None);
+        assert_eq!(
+            granted(&CommissionPlan::default(), &sale(&a), &["p1"])[0].amount,
+            dec("247")
+        );
+        let a = amounts("USD", "100.00", Some("80.00"));
+        let gross = CommissionPlan {
+            base: Base::Gross,
+            ..CommissionPlan::default()
+        };
+        assert_eq!(granted(&gross, &sale(&a), &["p1"])[0].amount, dec("20.00"));
+    }
+
+    #[test]
+    fn multi_level_plans_walk_the_chain_as_far_as_both_reach() {
+        let plan = CommissionPlan::with_levels(levels(&["20", "5", "1"]));
+        let a = amounts("USD", "100.00", None);
+        let got: Vec<_> = granted(&plan, &sale(&a), &["a", "b"])
+            .iter()
+            .map(|d| (d.level, d.partner_key.clone(), d.amount.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "a".into(), "20.00".into()),
+                (2, "b".into(), "5.00".into())
+            ]
+        );
+        assert!(granted(&plan, &sale(&a), &[]).is_empty());
+    }
+
+    #[test]
+    fn rewards_that_round_to_nothing_are_not_granted() {
+        let a = amounts("USD", "0.02", None);
+        assert!(granted(&CommissionPlan::default(), &sale(&a), &["p1"]).is_empty());
+    }
+
+    fn rule(name: &str, when: When, payout: Payout) -> Rule {
+        Rule {
+            name: name.into(),
+            when,
+            payout,
+        }
+    }
+
+    fn rich_plan() -> CommissionPlan {
+        CommissionPlan {
+            rules: vec![
+                rule(
+                    "setup fee",
+                    When {
+                        category_key: Some("setup".into()),
+                        ..When::default()
+                    },
+                    Payout::Flat(levels(&["50.00", "10.00"])),
+                ),
+                rule(
+                    "annual plans",
+                    When {
+                        product_key: Some("annual".into()),
+                        ..When::default()
+                    },
+                    Payout::Levels(levels(&["30", "5"])),
+                ),
+            ],
+            tiers: vec![
+                Tier {
+                    min_sales: 3,
+                    levels: levels(&["25"]),
+                },
+                Tier {
+                    min_sales: 5,
+                    levels: levels(&["28"]),
+                },
+            ],
+            ..CommissionPlan::default()
+        }
+    }
+
+    #[test]
+    fn the_first_matching_rule_wins_and_flat_rules_pay_in_the_program_currency() {
+        let a = amounts("USD", "49.00", None);
+        let drafts = granted(&rich_plan(), &sale(&a), &["a", "b"]);
+        assert_eq!(drafts[0].rule, "setup fee");
+        assert_eq!(drafts[0].flat, Some(dec("50.00")));
+        assert_eq!(drafts[0].amount, dec("50.00"));
+        assert_eq!(drafts[1].amount, dec("10.00"));
+        assert_eq!(drafts[0].percent, Decimal::ZERO);
+        assert_eq!(
+            drafts[0].description,
+            "50.00 USD flat, rule \"setup fee\", level 1"
+        );
+        // In euros the flat rule does not apply; the next rule that matches does.
+        let eur = amounts("EUR", "49.00", None);
+        let drafts = granted(&rich_plan(), &sale(&eur), &["a"]);
+        assert_eq!(drafts[0].rule, "annual plans");
+        assert_eq!(drafts[0].amount, dec("14.70"));
+        assert_eq!(
+            drafts[0].description,
+            "30 % of 49.00 EUR, rule \"annual plans\", level 1"
+        );
+    }
+
+    #[test]
+    fn the_highest_tier_reached_this_month_applies_when_no_rule_does() {
+        let plan = CommissionPlan {
+            rules: Vec::new(),
+            ..rich_plan()
+        };
+        let a = amounts("USD", "100.00", None);
+        let at = |n| {
+            let s = Sale {
+                month_sales: n,
+                ..sale(&a)
+            };
+            let d = &granted(&plan, &s, &["a"])[0];
+            (d.rule.clone(), d.amount.to_string())
+        };
+        assert_eq!(at(2), ("default".into(), "20.00".into()));
+        assert_eq!(at(3), ("tier:1".into(), "25.00".into()));
+        assert_eq!(at(4), ("tier:1".into(), "25.00".into()));
+        assert_eq!(at(9), ("tier:2".into(), "28.00".into()));
+    }
+
+    #[test]
+    fn past_the_duration_a_customer_earns_nothing() {
+        let plan = CommissionPlan {
+            duration: Some(Duration::Payments(2)),
+            ..CommissionPlan::default()
+        };
+        let a = amounts("USD", "100.00", None);
+        let nth = |n| Sale {
+            customer: Some((n, 0)),
+            ..sale(&a)
+        };
+        assert!(plan.decide(&nth(2), usd()).is_some());
+        assert!(plan.decide(&nth(3), usd()).is_none());
+        let anonymous = Sale {
+            customer: None,
+            ..sale(&a)
+        };
+        assert!(plan.decide(&anonymous, usd()).is_some());
+    }
+
+    #[test]
+    fn refunds_reduce_flat_rewards_in_proportion() {
+        let mut a = amounts("USD", "100.00", None);
+        a.refunded = dec("25.00");
+        let drafts = granted(&rich_plan(), &sale(&a), &["a"]);
+        assert_eq!(drafts[0].amount, dec("37.50"));
+        assert_eq!(drafts[0].base_amount, dec("75.00"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rewards_of_any_amount_and_percentage_never_panic(gross: (u32, u32, u32), net: (u32, u32, u32), refunded: (u32, u32, u32), percent: (u32, u32, u32), scale in 0u32..=28, negative: bool) {
+            let dec = |(lo, mid, hi): (u32, u32, u32)| Decimal::from_parts(lo, mid, hi, negative, scale);
+            for code in ["USD", "JPY", "CLF"] {
+                let amounts = Amounts {
+                    net: Some(dec(net)),
+                    refunded: dec(refunded),
+                    ..Amounts::new(Currency::parse(code).unwrap(), dec(gross))
+                };
+                let plan = CommissionPlan {
+                    rules: vec![rule("flat", When::default(), Payout::Flat(vec![dec(percent)]))],
+                    ..CommissionPlan::with_levels(vec![dec(percent); 3])
+                };
+                let _ = plan.validate();
+                let s = sale(&amounts);
+                let _ = granted(&plan, &s, &["a", "b", "c"]);
+                let _ = granted(&CommissionPlan::with_levels(vec![dec(percent); 3]), &s, &["a", "b", "c"]);
+            }
+        }
+
+        #[test]
+        fn bounded_amounts_always_have_a_reward(gross in 0i64..=1_000_000_000_000i64, scale in 0u32..=4, percent in 0u32..=10_000) {
+            let amounts = Amounts::new(Currency::parse("CLF").unwrap(), Decimal::new(gross, scale));
+            let reward = percent_of(exact_base(&amounts, Base::Net), Decimal::new(i64::from(percent), 2), amounts.currency);
+            proptest::prop_assert!(reward.is_some_and(|r| r <= amounts.gross.round_dp(4)));
+        }
+    }
+}
