@@ -6,12 +6,14 @@
 
 mod actions;
 mod custom_webhook;
+mod groups;
 mod idempotency;
 mod imports;
 mod incoming;
 mod listings;
 mod local_server;
 mod money;
+mod plans;
 mod postbacks;
 mod providers;
 mod support;
