@@ -13,6 +13,7 @@ mod incoming;
 mod listings;
 mod local_server;
 mod money;
+mod plan_model;
 mod plans;
 mod postbacks;
 mod providers;
