@@ -193,7 +193,7 @@ async fn a_transaction_is_counted_once_under_concurrent_and_repeated_jobs(backen
     let counted = futures::future::join_all(tries).await;
     let mut ordinals = std::collections::BTreeMap::new();
     for (key, result) in counted {
-        let at = result.expect("counted");
+        let (at, _) = result.expect("counted");
         let first = ordinals.entry(key).or_insert(at.ordinal);
         assert_eq!(*first, at.ordinal, "a repeat gets the same ordinal");
     }

@@ -12,26 +12,28 @@ use crate::store::StoreError;
 const ATTEMPTS: usize = 8;
 
 impl Repo {
-    /// Counts transaction `key` (dated `date`) in counter `id` once; where it stands.
+    /// Counts transaction `key` (dated `date`) in counter `id` once; where it stands, and the
+    /// date of the counter's first transaction.
     pub async fn count_once(
         &self,
         program: &str,
         id: &str,
         key: &str,
         date: Millis,
-    ) -> Result<Counted, StoreError> {
+    ) -> Result<(Counted, Millis), StoreError> {
         for _ in 0..ATTEMPTS {
             let Some(current) = self.get::<Counter>(program, id).await? else {
                 let first = Counter::first(id.to_string(), key, date);
                 if let Inserted::Created = self.insert(program, &first).await? {
-                    return first.find(key).cloned().ok_or_else(|| lost(program, id));
+                    let counted = first.find(key).cloned().ok_or_else(|| lost(program, id))?;
+                    return Ok((counted, first.first_at));
                 }
                 continue;
             };
             let mut counted = None;
             self.modify_from::<Counter, StoreError>(program, current, |c| {
-                let (at, changed) = c.count_once(key, date);
-                counted = Some(at);
+                let (at, changed) = c.count_once(key);
+                counted = Some((at, c.first_at));
                 Ok(changed)
             })
             .await?;

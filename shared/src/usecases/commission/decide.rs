@@ -41,12 +41,12 @@ pub async fn rewards_for(
     let plan = plan_of(app, program, &partner).await?;
     let date = sale_date(tx);
     let month = Counter::for_partner_month(&partner.key, &month_of(date));
-    let month_sales = app.repo.count_once(slug, &month, &tx.key, date).await?;
+    let (month_sales, _) = app.repo.count_once(slug, &month, &tx.key, date).await?;
     let customer = match &tx.customer_key {
         Some(customer) => {
             let id = Counter::for_customer(customer);
-            let counted = app.repo.count_once(slug, &id, &tx.key, date).await?;
-            Some((counted.ordinal, counted.first_at))
+            let (counted, first_at) = app.repo.count_once(slug, &id, &tx.key, date).await?;
+            Some((counted.ordinal, first_at))
         }
         None => None,
     };
