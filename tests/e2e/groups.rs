@@ -204,7 +204,7 @@ async fn a_transaction_is_counted_once_under_concurrent_and_repeated_jobs(backen
         (1..=20).collect::<Vec<_>>(),
         "distinct ordinals, none skipped"
     );
-    let again = repo
+    let (again, _) = repo
         .count_once("acme", &id, "tx-7", 5)
         .await
         .expect("counted");
