@@ -3,7 +3,10 @@
 //! duration of a customer's rewards, bad plans refused naming the field, and the explanation
 //! each reward carries in its view and its `reward.created` postback.
 
-use crate::support::{as_partner, partner_with_key, rewards, scenario, Backend, Env, Receiver};
+use crate::support::{
+    as_partner, partner, partner_with_key, rewards, scenario, seed_with, Backend, Env, Receiver,
+    SEED,
+};
 use serde_json::{json, Value};
 
 /// Partner `pat` (with an API key, returned) and its customers `cus_1` and `cus_2`.
@@ -292,5 +295,44 @@ async fn rewards_explain_themselves_in_the_reward_created_postback(backend: Back
     assert_eq!(
         data["description"],
         "30 % of 49.00 EUR, rule \"annual plans\", level 1"
+    );
+}
+
+scenario!(rules_match_the_custom_webhooks_campaign_recurring_and_source);
+async fn rules_match_the_custom_webhooks_campaign_recurring_and_source(backend: Backend) {
+    let env = Env::new(backend).await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    set_plan(
+        &env,
+        json!({"rules": [{"name": "summer", "when": {"campaign": "summer-promo",
+            "recurring": false, "source": "custom"}, "levels": ["25"]}]}),
+    )
+    .await;
+    let sales = [
+        ("ext-tx-12345", SEED.to_string()),
+        (
+            "ext-2",
+            seed_with(json!({"externalId": "ext-2", "isRecurring": true, "recurringNumber": 2})),
+        ),
+        (
+            "ext-3",
+            seed_with(json!({"externalId": "ext-3", "campaignSlug": null})),
+        ),
+    ];
+    let mut got = Vec::new();
+    for (key, body) in sales {
+        let (status, answer) = env.post_signed(&body).await;
+        assert_eq!(status, 200, "{answer}");
+        env.run_worker().await;
+        got.extend(decided(&rewards(&env, key).await));
+    }
+    // 25 % and 20 % of the net 167.23 EUR.
+    assert_eq!(
+        got,
+        vec![
+            ("summer".into(), 1, 4181),
+            ("default".into(), 1, 3345),
+            ("default".into(), 1, 3345),
+        ]
     );
 }

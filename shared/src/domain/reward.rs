@@ -99,3 +99,65 @@ impl Reward {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reward(percent: i64, flat: Option<Decimal>, base: Base) -> Reward {
+        let usd = Currency::parse("USD").unwrap();
+        Reward {
+            key: "t:1".into(),
+            source: RewardSource::Transaction,
+            transaction_key: Some("t".into()),
+            action_key: None,
+            customer_key: None,
+            partner_key: "p".into(),
+            level: 1,
+            percent: Decimal::from(percent),
+            flat,
+            rule: "default".into(),
+            base,
+            base_amount: None,
+            description: String::new(),
+            amount: Decimal::ZERO,
+            currency: usd,
+            reward_status: RewardStatus::Pending,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_reward_is_worth_its_share_of_what_the_refunds_left() {
+        let usd = Currency::parse("USD").unwrap();
+        let amounts = Amounts {
+            net: Some(Decimal::new(8000, 2)),
+            refunded: Decimal::new(2500, 2),
+            ..Amounts::new(usd, Decimal::new(10000, 2))
+        };
+        // 20 % of the net 80.00 less a quarter; of the gross 100.00 less a quarter.
+        let net = reward(20, None, Base::Net).worth_after_refunds(&amounts);
+        assert_eq!(net, Some(Decimal::new(1200, 2)));
+        let gross = reward(20, None, Base::Gross).worth_after_refunds(&amounts);
+        assert_eq!(gross, Some(Decimal::new(1500, 2)));
+        // A flat 5.00 keeps three quarters: 3.75.
+        let flat = reward(0, Some(Decimal::new(500, 2)), Base::Net).worth_after_refunds(&amounts);
+        assert_eq!(flat, Some(Decimal::new(375, 2)));
+    }
+
+    #[test]
+    fn records_from_before_rules_read_as_the_default_rule() {
+        let old = serde_json::json!({
+            "key": "t:1", "transaction_key": "t", "partner_key": "p", "level": 1,
+            "percent": "20", "amount": "9.80", "currency": "USD", "reward_status": "pending",
+            "created_at": 0, "updated_at": 0
+        });
+        let reward: Reward = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            (reward.rule.as_str(), reward.flat, reward.base),
+            ("default", None, Base::Net)
+        );
+        assert!(reward.description.is_empty() && reward.base_amount.is_none());
+    }
+}

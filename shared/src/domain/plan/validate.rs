@@ -2,7 +2,7 @@
 //! (`commission.rules[1].levels[0]`).
 
 use crate::domain::error::FieldError;
-use crate::domain::plan::rules::{Payout, SOURCES};
+use crate::domain::plan::rules::{Duration, Payout, SOURCES};
 use crate::domain::plan::{CommissionPlan, MAX_ACTION_REWARD, MAX_ACTION_REWARDS, MAX_LEVELS};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
@@ -75,7 +75,6 @@ impl CommissionPlan {
             percents(&format!("{field}.levels"), &tier.levels)?;
         }
         if let Some(duration) = self.duration {
-            use crate::domain::plan::rules::Duration;
             let (Duration::Payments(n) | Duration::Months(n)) = duration;
             if n == 0 {
                 return Err(FieldError::new(
