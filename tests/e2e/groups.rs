@@ -45,6 +45,11 @@ async fn groups_are_created_listed_changed_and_deleted(backend: Backend) {
         )
         .await;
     assert_eq!((status, &bad["error"]["field"]), (422, &json!("key")));
+    let (status, bad) = create_group(&env, "bad", json!({"actions": {"signup": 500}})).await;
+    assert_eq!(
+        (status, &bad["error"]["field"]),
+        (422, &json!("commission.actions"))
+    );
     let (status, _) = create_group(&env, "basic", json!({})).await;
     assert_eq!(status, 201);
 

@@ -36,9 +36,21 @@ pub struct GroupPatch {
     pub commission: Option<CommissionPatch>,
 }
 
+/// Action rewards follow the program's plan alone; a group's plan has none.
+fn without_actions(patch: &CommissionPatch) -> Result<(), FieldError> {
+    match patch.actions {
+        Some(_) => Err(FieldError::new(
+            "commission.actions",
+            "action rewards follow the program's plan; set them with PATCH /v1/program",
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Group {
     /// A new group, checked; flat amounts are in the program's `currency`.
     pub fn create(input: GroupInput, currency: Currency, now: Millis) -> Result<Self, FieldError> {
+        without_actions(&input.commission)?;
         Ok(Self {
             key: validate::key("key", &input.key)?,
             name: validate::name("name", &input.name)?,
@@ -55,6 +67,7 @@ impl Group {
             next.name = validate::name("name", &name)?;
         }
         if let Some(commission) = given.commission {
+            without_actions(&commission)?;
             next.plan = patch::apply(&self.plan, commission, currency)?;
         }
         Ok(next)
