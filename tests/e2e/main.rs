@@ -6,6 +6,7 @@
 
 mod actions;
 mod custom_webhook;
+mod groups;
 mod idempotency;
 mod imports;
 mod incoming;
@@ -13,6 +14,8 @@ mod lifecycle;
 mod listings;
 mod local_server;
 mod money;
+mod plan_model;
+mod plans;
 mod postbacks;
 mod providers;
 mod support;

@@ -54,6 +54,11 @@ mod tests {
 
     fn reward(key: &str, cents: i64, currency: &str, holding: u32) -> Reward {
         let mut r = Reward {
+            flat: None,
+            rule: "default".into(),
+            base: Default::default(),
+            base_amount: None,
+            description: String::new(),
             key: key.into(),
             source: RewardSource::Transaction,
             transaction_key: Some(key.into()),

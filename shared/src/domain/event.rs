@@ -64,7 +64,9 @@ impl Event<'_> {
                     RewardStatus::Declined => (Value::Null, Value::Null),
                     _ => (json!(r.payment_status), json!(r.payment_date)),
                 };
+                // Rewards from before descriptions say what they can.
                 let description = match r.source {
+                    _ if !r.description.is_empty() => r.description.clone(),
                     RewardSource::Transaction => format!(
                         "{}% of transaction {} (level {})",
                         r.percent,
@@ -87,6 +89,11 @@ impl Event<'_> {
                     "payment_status": payment_status,
                     "payment_date": payment_date,
                     "source": r.source,
+                    "rule": r.rule,
+                    "level": r.level,
+                    "percent": r.flat.is_none().then_some(r.percent),
+                    "flat": r.flat.map(|f| cents(r.currency, f)),
+                    "base_amount": r.base_amount.map(|b| cents(r.currency, b)),
                     "partnership_key": partner_key,
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,

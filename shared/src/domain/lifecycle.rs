@@ -170,6 +170,7 @@ pub fn clawback(paid: &Reward, n: usize, amount: Decimal, now: Millis) -> Reward
         payment_date: Some(now),
         payout_id: None,
         status_reason: None,
+        description: format!("clawback of reward {} after a refund", paid.key),
         created_at: now,
         updated_at: now,
         ..paid.clone()
@@ -183,6 +184,11 @@ mod tests {
 
     fn reward(amount: i64) -> Reward {
         Reward {
+            flat: None,
+            rule: "default".into(),
+            base: Default::default(),
+            base_amount: None,
+            description: String::new(),
             key: "tx:1".into(),
             source: RewardSource::Transaction,
             transaction_key: Some("tx".into()),

@@ -103,6 +103,11 @@ mod tests {
 
     fn reward(cents: i64) -> Reward {
         let mut r = Reward {
+            flat: None,
+            rule: "default".into(),
+            base: Default::default(),
+            base_amount: None,
+            description: String::new(),
             key: format!("tx{cents}:1"),
             source: RewardSource::Transaction,
             transaction_key: Some(format!("tx{cents}")),

@@ -39,6 +39,7 @@ fn api_routes(app: &App) -> Router<App> {
     Router::new()
         .merge(api::program::routes())
         .merge(api::partners::routes())
+        .merge(api::groups::routes())
         .merge(api::parked::routes())
         .merge(api::customers::routes())
         .merge(api::customer_transactions::routes())

@@ -2,7 +2,9 @@
 //! expiry), how it is stamped when it changes, and the JSON encoding of its document.
 
 use crate::domain::action::{Action, CustomerAction};
+use crate::domain::counter::Counter;
 use crate::domain::customer::Customer;
+use crate::domain::group::Group;
 use crate::domain::hook::IncomingWebhook;
 use crate::domain::idempotency::IdempotentRequest;
 use crate::domain::import::{Import, ImportPart};
@@ -83,6 +85,39 @@ impl Entity for Partner {
 impl Keyed for Partner {
     fn location_of(program: &str, key: &str) -> (String, String) {
         keys::partner(program, key)
+    }
+}
+
+impl Entity for Group {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::group(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(keys::groups(program), by_time(self.created_at, &self.key))
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Group {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::group(program, key)
+    }
+}
+
+impl Entity for Counter {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::counter(program, &self.id)
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Counter {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::counter(program, id)
     }
 }
 

@@ -187,6 +187,14 @@ pub fn import(program: &str, id: &str) -> (String, String) {
 pub fn import_part(program: &str, id: &str, part: usize) -> (String, String) {
     (format!("{program}#IMPORT#{id}"), format!("PART#{part:05}"))
 }
+pub fn group(program: &str, key: &str) -> (String, String) {
+    (format!("{program}#GROUP#{key}"), "GROUP".into())
+}
+/// A counter of sales that decide rewards (tiers, duration): one item each, written with a
+/// version condition.
+pub fn counter(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#COUNTER#{id}"), "COUNTER".into())
+}
 pub fn event(program: &str, id: &str) -> (String, String) {
     (format!("{program}#EVENT#{id}"), "EVENT".into())
 }
@@ -222,6 +230,9 @@ pub fn actions_of_partner(program: &str, partner: &str) -> String {
 }
 pub fn actions_of_customer(program: &str, customer: &str) -> String {
     format!("{program}#CUSTOMER#{customer}#ACTIONS")
+}
+pub fn groups(program: &str) -> String {
+    format!("{program}#GROUPS")
 }
 pub fn events(program: &str) -> String {
     format!("{program}#EVENTS")

@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod core;
+pub mod counters;
 pub mod customers;
 pub mod emails;
 pub mod hooks;

@@ -10,6 +10,7 @@ use crate::domain::action::{Action, ActionInput, ActionOwner, CustomerAction, Re
 use crate::domain::customer::Customer;
 use crate::domain::event::Event;
 use crate::domain::partner::Partner;
+use crate::domain::plan::rules::Base;
 use crate::domain::program::Program;
 use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::error::AppError;
@@ -125,6 +126,16 @@ async fn follow_up(app: &App, program: &Program, action: &Action) -> Result<(), 
             partner_key: action.partner_key.clone(),
             level: 1,
             percent: Decimal::ZERO,
+            flat: Some(program.currency.from_minor(amount)),
+            rule: format!("action:{}", action.kind),
+            base: Base::default(),
+            base_amount: None,
+            description: format!(
+                "{} {} for action {}",
+                program.currency.from_minor(amount),
+                program.currency,
+                action.kind
+            ),
             amount: program.currency.from_minor(amount),
             currency: program.currency,
             reward_status: RewardStatus::Pending,
@@ -137,7 +148,7 @@ async fn follow_up(app: &App, program: &Program, action: &Action) -> Result<(), 
             updated_at: action.created_at,
         };
         // A repeat finds the first reward and announces that one; its event id is the same.
-        record_reward(app, program, reward).await?;
+        record_reward(app, program, reward, program.plan.holding_days).await?;
     }
     Ok(())
 }

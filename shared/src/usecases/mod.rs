@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod commission;
 pub mod customers;
+pub mod groups;
 pub mod ledger;
 pub mod partners;
 pub mod payouts;

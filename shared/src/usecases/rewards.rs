@@ -14,14 +14,15 @@ use crate::repo::core::Inserted;
 use crate::repo::keys;
 use crate::usecases::postbacks::emit::emit;
 
-/// Writes a new reward (started on the plan's holding period) or finds the one a retry wrote
+/// Writes a new reward (started on `holding_days`, its plan's) or finds the one a retry wrote
 /// first, and announces it; returns the reward as stored.
 pub async fn record_reward(
     app: &App,
     program: &Program,
     mut reward: Reward,
+    holding_days: u32,
 ) -> Result<Reward, AppError> {
-    lifecycle::start(&mut reward, program.plan.holding_days);
+    lifecycle::start(&mut reward, holding_days);
     let reward = match app.repo.insert_reward(&program.slug, &reward).await? {
         Inserted::Created => reward,
         Inserted::Exists(existing) => existing.value,

@@ -8,6 +8,7 @@ pub mod common;
 pub mod customer_transactions;
 pub mod customers;
 pub mod events;
+pub mod groups;
 pub mod hooks;
 pub mod imports;
 pub mod me;

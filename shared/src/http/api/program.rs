@@ -42,11 +42,7 @@ fn view(program: &Program) -> Value {
         "slug": program.slug,
         "name": program.name,
         "currency": program.currency,
-        "commission": {
-            "levels": program.plan.levels,
-            "actions": program.plan.actions,
-            "holding_days": program.plan.holding_days,
-        },
+        "commission": program.plan,
         "custom_webhook": {
             "path": custom_webhook_path(&program.slug),
             "secrets_configured": program.custom_webhook_secrets.len(),
@@ -192,7 +188,7 @@ mod tests {
             ),
             (
                 serde_json::json!({"commission": {"levels": ["120"]}}),
-                "commission.levels",
+                "commission.levels[0]",
             ),
             (
                 serde_json::json!({"commission": {"levels": []}}),

@@ -8,7 +8,8 @@ use crate::domain::event::Event;
 use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
-use crate::usecases::commission::attribution::{attribute, referral_chain};
+use crate::usecases::commission::attribution::attribute;
+use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
 use crate::usecases::ledger::transactions::apply_kept_refunds;
@@ -97,9 +98,10 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             return Ok(());
         }
     };
-    let chain = referral_chain(app, slug, partner, program.plan.levels.len()).await?;
+    let partner_key = Some(partner.key.clone());
     let now = app.now();
-    for draft in program.plan.rewards(&transaction.amounts, &chain) {
+    let decided = rewards_for(app, &program, &transaction, partner).await?;
+    for draft in decided.drafts {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
             source: RewardSource::Transaction,
@@ -109,6 +111,11 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             partner_key: draft.partner_key,
             level: draft.level,
             percent: draft.percent,
+            flat: draft.flat,
+            rule: draft.rule,
+            base: draft.base,
+            base_amount: Some(draft.base_amount),
+            description: draft.description,
             amount: draft.amount,
             currency: transaction.amounts.currency,
             reward_status: RewardStatus::Pending,
@@ -121,9 +128,8 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             updated_at: now,
         };
         // A redelivered job finds its rewards already written; its events are deduped by id.
-        record_reward(app, &program, reward).await?;
+        record_reward(app, &program, reward, decided.holding_days).await?;
     }
-    let partner_key = chain.first().cloned();
     let after = app
         .repo
         .modify::<Transaction, AppError>(slug, key, |tx| {

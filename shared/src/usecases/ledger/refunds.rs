@@ -5,7 +5,6 @@ use crate::app::App;
 use crate::domain::event::Event;
 use crate::domain::lifecycle::{clawback, clawback_due};
 use crate::domain::outcome::Outcome;
-use crate::domain::plan::reward_amount;
 use crate::domain::program::Program;
 use crate::domain::refund::RefundSpec;
 use crate::domain::reward::{PaymentStatus, Reward, RewardStatus};
@@ -161,7 +160,7 @@ fn worth_now(tx: &Transaction, reward: &Reward) -> Option<Decimal> {
     if tx.status == TransactionStatus::Refunded {
         return Some(Decimal::ZERO);
     }
-    reward_amount(&tx.amounts, reward.percent)
+    reward.worth_after_refunds(&tx.amounts)
 }
 
 async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Result<(), AppError> {
