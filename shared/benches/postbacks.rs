@@ -8,7 +8,7 @@ use criterion::{criterion_group, Criterion};
 use partnerhook::domain::event::Event;
 use partnerhook::domain::money::Currency;
 use partnerhook::domain::postback::Postback;
-use partnerhook::domain::reward::{Reward, RewardSource, RewardStatus};
+use partnerhook::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use partnerhook::outbound::signing::{new_secret, sign};
 use partnerhook::runtime::local::{local_app, run_worker};
 use partnerhook::usecases::postbacks::emit::emit;
@@ -121,9 +121,19 @@ async fn throughput() {
             partner_key: "pat".into(),
             level: 1,
             percent: 20.into(),
+            flat: None,
+            rule: "default".into(),
+            base: Default::default(),
+            base_amount: Some(usd.from_minor(5000)),
+            description: "20 % of 50.00 USD, default rule, level 1".into(),
             amount: usd.from_minor(1000),
             currency: usd,
             reward_status: RewardStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_date: None,
+            payout_id: None,
+            reverses: None,
+            status_reason: None,
             created_at: now,
             updated_at: now,
         };

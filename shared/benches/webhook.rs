@@ -48,6 +48,7 @@ fn program() -> Program {
             chargify_site_shared_keys: vec![SECRET.into()],
         },
         usd_rates: Default::default(),
+        min_payout: Default::default(),
         created_at: 0,
         updated_at: 0,
     }

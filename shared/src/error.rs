@@ -33,6 +33,13 @@ pub enum AppError {
     UnknownCustomer(String),
     #[error("{0}")]
     Conflict(String),
+    /// A reward's status does not allow what was asked (approve a paid reward).
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// A payout refused for its total: `code` says why (`nothing_to_pay`, `negative_total`,
+    /// `below_min_payout`).
+    #[error("{message}")]
+    PayoutRefused { code: &'static str, message: String },
     #[error("this route does not take that method")]
     MethodNotAllowed,
     #[error("the body is larger than the limit of {limit} bytes")]

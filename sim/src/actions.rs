@@ -1,15 +1,16 @@
 //! The actions in a history: each partner's signup, sent twice under faults, must end as one
-//! action with one pending reward of the plan's amount.
+//! action with one reward of the plan's amount, where its lifecycle has taken it.
 
+use crate::lifecycle::lives;
 use crate::requests::{action_key, PROGRAM, SIGNUP_REWARD};
 use crate::scenario::Scenario;
 use partnerhook::app::App;
 use partnerhook::domain::action::Action;
 use partnerhook::domain::money::Currency;
-use partnerhook::domain::reward::{Reward, RewardSource, RewardStatus};
+use partnerhook::domain::reward::{Reward, RewardSource};
 use partnerhook::repo::keys;
 
-/// Each partner's signup: one action, one pending reward of the plan's amount, whatever
+/// Each partner's signup: one action, one live reward of the plan's amount, whatever
 /// failed and was retried on the way. The rewards found, whose announcements are checked with
 /// the others'.
 pub async fn check_actions(
@@ -42,7 +43,7 @@ pub async fn check_actions(
         let fine = reward.as_ref().is_some_and(|r| {
             r.amount == currency.from_minor(SIGNUP_REWARD)
                 && r.source == RewardSource::Action
-                && r.reward_status == RewardStatus::Pending
+                && lives(r, scenario.holding_days)
                 && r.partner_key == partner.key
         });
         if !fine {

@@ -4,6 +4,7 @@
 
 use crate::actions::check_actions;
 use crate::driver::Sim;
+use crate::lifecycle::{check_payouts, lives};
 use crate::model::expected;
 use crate::requests::PROGRAM;
 use crate::scenario::{Channel, Refund, Sale};
@@ -13,12 +14,13 @@ use partnerhook::domain::postback::Delivery;
 use partnerhook::domain::reward::{Reward, RewardStatus};
 use partnerhook::domain::transaction::{Transaction, TransactionStatus};
 use partnerhook::repo::keys;
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
 type Problems = Vec<String>;
 
-async fn listed<T: DeserializeOwned>(sim: &Sim, index: String) -> Result<Vec<T>, String> {
+pub async fn listed<T: DeserializeOwned>(sim: &Sim, index: String) -> Result<Vec<T>, String> {
     let listing = sim.app.repo.list::<T>(index, 1_000, None, false).await;
     Ok(listing.map_err(|e| e.to_string())?.items)
 }
@@ -44,7 +46,8 @@ fn recurly_refund_ids(sale: &Sale) -> Vec<String> {
     ids
 }
 
-/// One sale against the model; its rewards as stored, for the deliveries' check.
+/// One sale against the model (a paid reward by what it is worth less its clawbacks); its
+/// rewards and clawbacks as stored, for the deliveries' check.
 async fn check_sale(
     sim: &Sim,
     sale: &Sale,
@@ -81,21 +84,39 @@ async fn check_sale(
         .into_iter()
         .map(|r| r.value)
         .collect();
+    let clawbacks = repo.clawbacks_of_transaction(PROGRAM, &sale.key).await;
+    let clawbacks = clawbacks.map_err(|e| e.to_string())?;
+    // What a reward is worth now: a paid one less its clawbacks.
+    let net = |r: &Reward| -> Decimal {
+        let clawed: Decimal = (clawbacks.iter())
+            .filter(|c| c.reverses.as_deref() == Some(r.key.as_str()))
+            .map(|c| c.amount)
+            .sum();
+        r.amount + clawed
+    };
+    let holding = sim.scenario.holding_days;
+    let mut found = rewards.clone();
+    found.extend(clawbacks.iter().cloned());
+    for clawback in &clawbacks {
+        if !lives(clawback, 0) || clawback.amount >= Decimal::ZERO {
+            problems.push(format!("{}: clawback {clawback:?}", sale.key));
+        }
+    }
     if want.fully_refunded {
         if tx.status != TransactionStatus::Refunded {
             problems.push(format!("{}: {:?}, not refunded", sale.key, tx.status));
         }
-        for reward in rewards
-            .iter()
-            .filter(|r| r.reward_status != RewardStatus::Declined)
-        {
-            let (key, status) = (&reward.key, reward.reward_status);
+        for reward in rewards.iter().filter(|r| {
+            let clawed_back = r.reward_status == RewardStatus::Paid && net(r).is_zero();
+            r.reward_status != RewardStatus::Declined && !clawed_back
+        }) {
+            let (key, status, net) = (&reward.key, reward.reward_status, net(reward));
             problems.push(format!(
-                "{}: reward {key} is {status:?} after a full refund",
+                "{}: reward {key} is {status:?} worth {net} after a full refund",
                 sale.key
             ));
         }
-        return Ok(rewards);
+        return Ok(found);
     }
     if tx.status != TransactionStatus::Commissioned
         || tx.partner_key.as_deref() != Some(want.partner.as_str())
@@ -107,11 +128,15 @@ async fn check_sale(
         ));
     }
     let got = describe(rewards.iter().map(|r| {
-        let status = format!("{:?}", r.reward_status);
+        let status = if lives(r, holding) {
+            "live".to_string()
+        } else {
+            format!("{:?}/{:?}", r.reward_status, r.payment_status)
+        };
         (
             r.level,
             r.partner_key.clone(),
-            r.amount.normalize().to_string(),
+            net(r).normalize().to_string(),
             status,
         )
     }));
@@ -120,7 +145,7 @@ async fn check_sale(
             r.level,
             r.partner.clone(),
             r.amount.normalize().to_string(),
-            "Pending".into(),
+            "live".into(),
         )
     }));
     if got != wanted {
@@ -129,7 +154,7 @@ async fn check_sale(
             sale.key
         ));
     }
-    Ok(rewards)
+    Ok(found)
 }
 
 /// One record per intended create, however often its request was retried or repeated.
@@ -250,7 +275,8 @@ async fn check_deliveries(
     Ok(())
 }
 
-pub async fn check(sim: &Sim) -> Result<(), String> {
+/// Problems found, or how many payouts paid something and how many clawbacks were written.
+pub async fn check(sim: &Sim) -> Result<(usize, usize), String> {
     let mut problems = Vec::new();
     let mut rewards = Vec::new();
     let mut transactions = Vec::new();
@@ -262,8 +288,12 @@ pub async fn check(sim: &Sim) -> Result<(), String> {
     check_records(sim, &mut problems).await?;
     rewards.extend(check_actions(&sim.app, &sim.scenario, &mut problems).await?);
     check_deliveries(sim, &rewards, &transactions, &mut problems).await?;
+    let payouts = check_payouts(sim, &mut problems).await?;
+    let clawbacks = (rewards.iter())
+        .filter(|r| r.source == partnerhook::domain::reward::RewardSource::Clawback)
+        .count();
     if problems.is_empty() {
-        Ok(())
+        Ok((payouts, clawbacks))
     } else {
         Err(problems.join("\n"))
     }

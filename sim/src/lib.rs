@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod check;
 pub mod driver;
+pub mod lifecycle;
 pub mod model;
 pub mod queue;
 pub mod refunds;

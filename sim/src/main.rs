@@ -26,12 +26,15 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut failed = 0;
     let (mut requests, mut jobs, mut injected) = (0, 0, 0);
+    let (mut payouts, mut clawbacks) = (0, 0);
     for &seed in &seeds {
         match partnerhook_sim::run_blocking(seed, faults) {
             Ok(report) => {
                 requests += report.requests;
                 jobs += report.jobs;
                 injected += report.injected;
+                payouts += report.payouts;
+                clawbacks += report.clawbacks;
             }
             Err(problem) => {
                 failed += 1;
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         "{requests} requests, {jobs} jobs, {injected} injected faults in {elapsed:.1} s ({:.0} seeds/s)",
         seeds.len() as f64 / elapsed.max(1e-9)
     );
+    println!("{payouts} payouts paid something, {clawbacks} clawbacks written");
     println!("simulation: {} seeds, {failed} failed", seeds.len());
     if failed == 0 {
         ExitCode::SUCCESS

@@ -3,7 +3,7 @@
 //! transaction; its refunded amount is the sum of distinct refunds (Stripe's largest total, the
 //! whole for a full refund; a Recurly refund on the one payment of its account it fits), capped
 //! at the gross; a sale an admin assigns is credited to that partner; each level of the referral chain earns the
-//! plan's percentage of the net amount less the refunded share, rounded half away from zero to
+//! plan's percentage (Stripe's sales by a rule of their own) of the net amount less the refunded share, rounded half away from zero to
 //! the currency's minor unit; a fully refunded sale's rewards are declined (or never written).
 
 use crate::scenario::{Channel, Refund, Sale, Scenario};
@@ -71,6 +71,22 @@ pub fn refunded_minor(sale: &Sale) -> i64 {
     total.max(largest_total).min(sale.gross)
 }
 
+/// The plan's rule `stripe sales` (`when: {"source": "stripe"}`): ten points more at level 1
+/// than the default levels.
+pub fn stripe_levels(scenario: &Scenario) -> Vec<u32> {
+    let mut levels = scenario.levels.clone();
+    levels[0] += 10;
+    levels
+}
+
+/// The percentages per level a sale earns: the rule's for Stripe's, the default for others.
+fn percents(scenario: &Scenario, sale: &Sale) -> Vec<u32> {
+    match sale.channel {
+        Channel::Stripe { .. } => stripe_levels(scenario),
+        _ => scenario.levels.clone(),
+    }
+}
+
 /// The partner a sale is credited to, and their referrers, as far as the plan reaches.
 fn chain(scenario: &Scenario, sale: &Sale) -> Vec<String> {
     let mut at = Some(match sale.channel {
@@ -107,7 +123,7 @@ pub fn expected(scenario: &Scenario, sale: &Sale) -> Expected {
     let chain = chain(scenario, sale);
     let rewards = chain
         .iter()
-        .zip(&scenario.levels)
+        .zip(&percents(scenario, sale))
         .enumerate()
         .map(|(i, (partner, percent))| ExpectedReward {
             level: u8::try_from(i + 1).unwrap_or(u8::MAX),

@@ -140,6 +140,20 @@ pub fn request(
         }
         Event::Payment(s) => payment(scenario, *s, credentials, now_seconds),
         Event::Refund { sale, refund: r } => refund(scenario, *sale, *r, credentials, now_seconds),
+        Event::Payout {
+            partner,
+            currency,
+            round,
+        } => {
+            let key = &scenario.partners[*partner].key;
+            admin(
+                "/v1/payouts",
+                json!({"partner_key": key, "currency": currency}),
+                &credentials.admin_key,
+                &format!("payout-{key}-{currency}-{round}"),
+            )
+        }
+        Event::Sweep => unreachable!("the sweeper is no request"),
         Event::Assign(s) => {
             let sale = &scenario.sales[*s];
             let partner = match sale.channel {

@@ -18,6 +18,7 @@ async fn play(sim: &Sim) -> Result<Vec<Event>, String> {
     let mut unsent = Vec::new();
     for group in &sim.scenario.steps {
         sim.clock.advance(1_000);
+        sim.before(group);
         let results = std::cell::RefCell::new(Vec::new());
         let mut steps: Vec<Step<'_>> = Vec::new();
         for event in group {
@@ -55,6 +56,7 @@ async fn afterwards(sim: &Sim, faults: Faults) -> Result<Vec<Event>, String> {
     let mut unsent = Vec::new();
     for event in &sim.scenario.afterwards {
         sim.clock.advance(1_000);
+        sim.before(std::slice::from_ref(event));
         if !sim.deliver(event, TRIES_UNDER_FAULTS).await? {
             unsent.push(event.clone());
         }
@@ -98,12 +100,13 @@ pub async fn run_seed(seed: u64, faults: bool) -> Result<Report, String> {
     quiesce(&sim, unsent).await?;
     let unsent = afterwards(&sim, faults).await?;
     quiesce(&sim, unsent).await?;
-    check(&sim).await?;
+    let (payouts, clawbacks) = check(&sim).await?;
     let mut report = sim
         .report
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     report.injected = world.state().injected;
+    (report.payouts, report.clawbacks) = (payouts, clawbacks);
     Ok(report)
 }
 

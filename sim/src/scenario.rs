@@ -2,7 +2,9 @@
 //! partners created meanwhile, customers, and sales from the custom webhook, Stripe, Chargebee, Recurly, Chargify and an
 //! incoming webhook with their refunds, sent in a shuffled order (customers and their links
 //! after payments, refunds before payments), some twice; then sales nobody could attribute
-//! are assigned by an admin.
+//! are assigned by an admin. Among them, the reward lifecycle: sweeps that approve what is
+//! due, payouts (repeated, and racing each other) that pay it, refunds after them that claw
+//! back; once over, a last sweep and payout per partner and currency.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -97,6 +99,16 @@ pub enum Event {
     Assign(usize),
     /// A signup of the partner (`POST /v1/actions`), under the key `signup-{partner}`.
     Action(usize),
+    /// `POST /v1/payouts` of the partner's approved rewards in a currency, under the
+    /// Idempotency-Key `payout-{partner}-{currency}-{round}`: a repeat of a round is a retry
+    /// of the same payout, two rounds at once race for the same rewards.
+    Payout {
+        partner: usize,
+        currency: &'static str,
+        round: usize,
+    },
+    /// The scheduled sweeper, once the holding period has passed (the clock moves on by it).
+    Sweep,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +122,8 @@ pub struct Scenario {
     pub steps: Vec<Vec<Event>>,
     /// What admins send once the history has quiesced.
     pub afterwards: Vec<Event>,
+    /// The plan's holding period: 0 (rewards approved at once) or some days.
+    pub holding_days: u32,
 }
 
 fn channel(world: &World, partners: usize, customers: usize) -> Channel {
@@ -238,10 +252,23 @@ pub fn generate(world: &World) -> Scenario {
             }
         }
     }
-    let afterwards = (0..sales.len())
+    let holding_days = if sales.len().is_multiple_of(2) { 0 } else { 2 };
+    place_payouts(&mut steps, &partners);
+    let mut afterwards: Vec<Event> = (0..sales.len())
         .filter(|&s| matches!(sales[s].channel, Channel::Unassigned { .. }))
         .map(Event::Assign)
         .collect();
+    // Once the history is over, what is due is approved and paid, clawbacks netted.
+    afterwards.push(Event::Sweep);
+    for p in (0..partners.len()).filter(|&p| !partners[p].late) {
+        for currency in CURRENCIES {
+            afterwards.push(Event::Payout {
+                partner: p,
+                currency,
+                round: 9,
+            });
+        }
+    }
     Scenario {
         currency,
         levels,
@@ -250,5 +277,41 @@ pub fn generate(world: &World) -> Scenario {
         sales,
         steps,
         afterwards,
+        holding_days,
+    }
+}
+
+/// Payouts and sweeps among the history, placed without the generator's random numbers (so
+/// the payment histories of every seed stay as they were): each partner's payout in each
+/// currency, another round of it at the same moment for some (a race for the same rewards)
+/// the same round again later (a retry), and a later round, with sweeps between.
+fn place_payouts(steps: &mut [Vec<Event>], partners: &[PartnerSpec]) {
+    let count = steps.len().max(1);
+    for (c, currency) in CURRENCIES.into_iter().enumerate() {
+        for p in (0..partners.len()).filter(|&p| !partners[p].late) {
+            let slot = (p * 3 + c * 5 + count / 4) % count;
+            let payout = |round| Event::Payout {
+                partner: p,
+                currency,
+                round,
+            };
+            if let Some(group) = steps.get_mut(slot) {
+                group.push(payout(0));
+                if (p + c).is_multiple_of(2) {
+                    group.push(payout(1));
+                }
+            }
+            if let Some(group) = steps.get_mut((slot + 2) % count) {
+                group.push(payout(0));
+            }
+            if let Some(group) = steps.get_mut((slot + count / 2) % count) {
+                group.push(payout(2));
+            }
+        }
+    }
+    for slot in [count / 5, count / 2] {
+        if let Some(group) = steps.get_mut(slot) {
+            group.insert(0, Event::Sweep);
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! webhook mapped to create sales. All made while the services behave.
 
 use crate::driver::{Sim, START};
+use crate::model::stripe_levels;
 use crate::queue::SimQueue;
 use crate::requests::{
     partner_body, request_with, Credentials, CHARGEBEE_PASSWORD, CHARGEBEE_USER, CHARGIFY_SITE_KEY,
@@ -79,7 +80,10 @@ async fn program(
     let patch: ProgramPatch = serde_json::from_value(json!({
         "commission": {
             "levels": scenario.levels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            "rules": [{"name": "stripe sales", "when": {"source": "stripe"}, "levels":
+                stripe_levels(scenario).iter().map(|l| l.to_string()).collect::<Vec<_>>()}],
             "actions": {"signup": SIGNUP_REWARD},
+            "holding_days": scenario.holding_days,
         },
         "providers": {
             "stripe": {"signing_secret": STRIPE_SECRET},

@@ -6,14 +6,18 @@
 
 mod actions;
 mod custom_webhook;
+mod groups;
 mod idempotency;
 mod imports;
 mod incoming;
+mod lifecycle;
 mod listings;
 mod local_server;
 mod money;
 mod openapi;
 mod openapi_answers;
+mod plan_model;
+mod plans;
 mod postbacks;
 mod providers;
 mod support;

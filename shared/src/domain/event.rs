@@ -59,12 +59,14 @@ impl Event<'_> {
         let company = json!({ "key": program.slug, "name": program.name });
         match self {
             Self::RewardCreated(r) | Self::RewardUpdated(r) => {
+                // A declined reward will never be paid: it has no payment to speak of.
                 let (payment_status, payment_date) = match r.reward_status {
                     RewardStatus::Declined => (Value::Null, Value::Null),
-                    RewardStatus::Paid => (json!("withdrawn"), json!(r.updated_at)),
-                    _ => (json!("pending"), Value::Null),
+                    _ => (json!(r.payment_status), json!(r.payment_date)),
                 };
+                // Rewards from before descriptions say what they can.
                 let description = match r.source {
+                    _ if !r.description.is_empty() => r.description.clone(),
                     RewardSource::Transaction => format!(
                         "{}% of transaction {} (level {})",
                         r.percent,
@@ -72,6 +74,10 @@ impl Event<'_> {
                         r.level
                     ),
                     RewardSource::Action => format!("for action {}", r.origin()),
+                    RewardSource::Clawback => format!(
+                        "clawback of reward {} after a refund",
+                        r.reverses.as_deref().unwrap_or_default()
+                    ),
                 };
                 json!({
                     "key": r.key,
@@ -83,6 +89,11 @@ impl Event<'_> {
                     "payment_status": payment_status,
                     "payment_date": payment_date,
                     "source": r.source,
+                    "rule": r.rule,
+                    "level": r.level,
+                    "percent": r.flat.is_none().then_some(r.percent),
+                    "flat": r.flat.map(|f| cents(r.currency, f)),
+                    "base_amount": r.base_amount.map(|b| cents(r.currency, b)),
                     "partnership_key": partner_key,
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,
@@ -90,6 +101,8 @@ impl Event<'_> {
                     "customer": { "key": r.customer_key, "sub_ids": [] },
                     "transaction_key": r.transaction_key,
                     "action_key": r.action_key,
+                    "payout_id": r.payout_id,
+                    "reverses": r.reverses,
                 })
             }
             Self::TransactionCreated(t) | Self::TransactionUpdated(t) => json!({
@@ -162,6 +175,7 @@ mod tests {
             custom_webhook_secrets: vec![],
             providers: Default::default(),
             usd_rates: rates.iter().map(|(c, r)| (c.to_string(), *r)).collect(),
+            min_payout: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

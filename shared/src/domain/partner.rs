@@ -11,6 +11,9 @@ pub struct Partner {
     pub email: String,
     pub name: String,
     pub referring_partner_key: Option<String>,
+    /// The group whose plan the partner's sales follow; none follows the program's.
+    #[serde(default)]
+    pub group_key: Option<String>,
     pub created_at: Millis,
 }
 

@@ -20,6 +20,9 @@ pub struct Program {
     /// USD per unit of each other currency, for postbacks' `amount_usd`.
     #[serde(default)]
     pub usd_rates: std::collections::BTreeMap<String, Decimal>,
+    /// The smallest payout per currency code; none for a currency not named.
+    #[serde(default)]
+    pub min_payout: std::collections::BTreeMap<String, Decimal>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -38,6 +41,16 @@ pub struct ProviderSecrets {
 pub struct BasicCredential {
     pub username: String,
     pub password: String,
+}
+
+impl Program {
+    /// The smallest payout in `currency` (zero when none is set).
+    pub fn min_payout_of(&self, currency: Currency) -> Decimal {
+        self.min_payout
+            .get(currency.code())
+            .copied()
+            .unwrap_or(Decimal::ZERO)
+    }
 }
 
 pub fn custom_webhook_path(slug: &str) -> String {

@@ -1,10 +1,9 @@
 //! Program settings as `PATCH /v1/program` changes them: every field optional and validated,
 //! secrets write-only. Pure.
 
-use crate::domain::action::action_type;
 use crate::domain::error::FieldError;
 use crate::domain::money::{Currency, MAX_USD_RATE};
-use crate::domain::plan::{CommissionPlan, PlanError, MAX_ACTION_REWARD};
+use crate::domain::plan::patch::{self, CommissionPatch, PercentText};
 use crate::domain::program::{BasicCredential, Program, ProviderSecrets};
 use crate::domain::time::Millis;
 use rust_decimal::Decimal;
@@ -22,6 +21,9 @@ pub struct ProgramPatch {
     pub providers: Option<ProvidersPatch>,
     /// USD per unit of a currency, for postbacks' `amount_usd`: `{"EUR": "1.08"}`.
     pub usd_rates: Option<BTreeMap<String, PercentText>>,
+    /// The smallest payout per currency, as decimal amounts: `{"USD": "50.00"}`; a currency
+    /// left out has none. Replaces what was set.
+    pub min_payout: Option<BTreeMap<String, String>>,
 }
 
 /// One value, or two while rotating.
@@ -149,75 +151,6 @@ fn apply_providers(secrets: &mut ProviderSecrets, patch: ProvidersPatch) -> Resu
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CommissionPatch {
-    /// Percent per tier level, as decimal strings or numbers: `["20", "5"]`.
-    pub levels: Option<Vec<PercentText>>,
-    /// A flat reward per action type in minor units of the program's currency, replacing the
-    /// plan's: `{"signup": 500}`.
-    pub actions: Option<BTreeMap<String, serde_json::Number>>,
-}
-
-/// The plan with what the patch gives (levels, action rewards) replaced, validated.
-fn commission_plan(
-    current: &CommissionPlan,
-    patch: CommissionPatch,
-) -> Result<CommissionPlan, FieldError> {
-    let mut plan = current.clone();
-    if let Some(levels) = patch.levels {
-        plan.levels = levels
-            .iter()
-            .enumerate()
-            .map(|(i, level)| {
-                let text = match level {
-                    PercentText::Text(t) => t.clone(),
-                    PercentText::Number(n) => n.to_string(),
-                };
-                text.trim().parse::<Decimal>().map_err(|_| {
-                    FieldError::new(
-                        format!("commission.levels[{i}]"),
-                        "must be a percentage such as \"20\"",
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-    }
-    if let Some(actions) = patch.actions {
-        let mut parsed = BTreeMap::new();
-        for (kind, amount) in actions {
-            let field = format!("commission.actions.{kind}");
-            let kind = action_type(&field, &kind)?;
-            let amount = amount
-                .as_i64()
-                .filter(|a| (0..=MAX_ACTION_REWARD).contains(a))
-                .ok_or_else(|| {
-                    FieldError::new(
-                        &field,
-                        format!("must be an integer from 0 to {MAX_ACTION_REWARD}: minor units of the program's currency"),
-                    )
-                })?;
-            parsed.insert(kind, amount);
-        }
-        plan.actions = parsed;
-    }
-    plan.validate().map_err(|e| {
-        let field = match e {
-            PlanError::ActionCount | PlanError::ActionAmount(_) => "commission.actions",
-            _ => "commission.levels",
-        };
-        FieldError::new(field, e.to_string())
-    })?;
-    Ok(plan)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum PercentText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CustomWebhookPatch {
     /// One secret, or two while senders move from the old to the new one.
     pub secrets: Vec<String>,
@@ -241,7 +174,7 @@ pub fn apply_patch(
             Currency::parse(&code).map_err(|e| FieldError::new("currency", e.to_string()))?;
     }
     if let Some(commission) = patch.commission {
-        program.plan = commission_plan(&program.plan, commission)?;
+        program.plan = patch::apply(&program.plan, commission, program.currency)?;
     }
     if let Some(webhook) = patch.custom_webhook {
         let secrets: Vec<String> = webhook
@@ -272,12 +205,8 @@ pub fn apply_patch(
             let field = format!("usd_rates.{code}");
             let currency =
                 Currency::parse(&code).map_err(|e| FieldError::new(&field, e.to_string()))?;
-            let text = match rate {
-                PercentText::Text(t) => t,
-                PercentText::Number(n) => n.to_string(),
-            };
-            let rate = text
-                .trim()
+            let rate = rate
+                .text()
                 .parse::<Decimal>()
                 .ok()
                 .filter(|r| *r > Decimal::ZERO && *r <= MAX_USD_RATE)
@@ -291,6 +220,24 @@ pub fn apply_patch(
         }
         program.usd_rates = parsed;
     }
+    if let Some(minimums) = patch.min_payout {
+        program.min_payout = min_payouts(minimums)?;
+    }
     program.updated_at = now;
     Ok(())
+}
+
+/// `min_payout`: an exact, non-negative amount per currency.
+fn min_payouts(given: BTreeMap<String, String>) -> Result<BTreeMap<String, Decimal>, FieldError> {
+    let mut parsed = BTreeMap::new();
+    for (code, text) in given {
+        let field = format!("min_payout.{code}");
+        let currency =
+            Currency::parse(&code).map_err(|e| FieldError::new(&field, e.to_string()))?;
+        let amount = currency
+            .parse_amount(&text)
+            .map_err(|e| FieldError::new(&field, e.to_string()))?;
+        parsed.insert(currency.code().to_string(), amount);
+    }
+    Ok(parsed)
 }

@@ -79,7 +79,12 @@ impl Amounts {
     /// What commissions are computed on: the net amount (the gross one when no net is known),
     /// reduced in proportion to what has been refunded.
     pub fn commissionable(&self) -> Decimal {
-        let base = self.net.unwrap_or(self.gross);
+        self.after_refunds(self.net.unwrap_or(self.gross))
+    }
+
+    /// `base` (an amount of this sale, or a flat reward on it) reduced in proportion to what
+    /// has been refunded of the gross amount.
+    pub fn after_refunds(&self, base: Decimal) -> Decimal {
         if self.refunded.is_zero() {
             return base;
         }

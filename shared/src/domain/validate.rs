@@ -56,6 +56,14 @@ pub fn name(field: &str, name: &str) -> Result<String, FieldError> {
     Ok(name.to_string())
 }
 
+/// For `#[serde(default, deserialize_with = "present")]`: a field given, even as `null`
+/// (`Some(None)`), told apart from one left out (`None`).
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// An optional key: blank means absent; present means a valid key.
 pub fn optional_key(field: &str, key: Option<String>) -> Result<Option<String>, FieldError> {
     let key = key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty());

@@ -25,11 +25,13 @@ impl AppError {
             Self::NotFound(_) | Self::UnknownProgram(_) | Self::UnknownCustomer(_) => {
                 StatusCode::NOT_FOUND
             }
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InvalidTransition(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField { .. } | Self::PayoutRefused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             // Transient: a sender that retries will succeed once the backend is back.
             Self::Store(StoreError::VersionConflict { .. } | StoreError::Unavailable(_))
             | Self::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -52,6 +54,8 @@ impl AppError {
             Self::UnknownProgram(_) => "unknown_program",
             Self::UnknownCustomer(_) => "unknown_customer",
             Self::Conflict(_) => "conflict",
+            Self::InvalidTransition(_) => "invalid_transition",
+            Self::PayoutRefused { code, .. } => code,
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",

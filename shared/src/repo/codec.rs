@@ -2,12 +2,15 @@
 //! expiry), how it is stamped when it changes, and the JSON encoding of its document.
 
 use crate::domain::action::{Action, CustomerAction};
+use crate::domain::counter::Counter;
 use crate::domain::customer::Customer;
+use crate::domain::group::Group;
 use crate::domain::hook::IncomingWebhook;
 use crate::domain::idempotency::IdempotentRequest;
 use crate::domain::import::{Import, ImportPart};
 use crate::domain::inbox::InboxEntry;
 use crate::domain::partner::Partner;
+use crate::domain::payout::{Payout, PayoutItem, PayoutStatus};
 use crate::domain::postback::{Delivery, Postback};
 use crate::domain::program::Program;
 use crate::domain::reward::{Reward, RewardSource};
@@ -85,6 +88,39 @@ impl Keyed for Partner {
     }
 }
 
+impl Entity for Group {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::group(program, &self.key)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(keys::groups(program), by_time(self.created_at, &self.key))
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Group {
+    fn location_of(program: &str, key: &str) -> (String, String) {
+        keys::group(program, key)
+    }
+}
+
+impl Entity for Counter {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::counter(program, &self.id)
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Counter {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::counter(program, id)
+    }
+}
+
 impl Entity for Customer {
     fn location(&self, program: &str) -> (String, String) {
         keys::customer(program, &self.key)
@@ -132,6 +168,7 @@ impl Entity for Reward {
         match self.source {
             RewardSource::Transaction => keys::reward(program, self.origin(), self.level),
             RewardSource::Action => keys::action_reward(program, self.origin(), self.level),
+            RewardSource::Clawback => keys::clawback(program, self.origin(), &self.key),
         }
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
@@ -142,6 +179,69 @@ impl Entity for Reward {
     }
     fn touch(&mut self, now: Millis) {
         self.updated_at = now;
+    }
+}
+
+/// A pending reward's entry in the listing by payment date; see `keys::reward_due`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RewardDue {
+    pub reward_key: String,
+    pub payment_date: Millis,
+    /// The reward's record keys.
+    pub pk: String,
+    pub sk: String,
+}
+
+impl RewardDue {
+    pub fn of(reward: &Reward, program: &str) -> Option<Self> {
+        let (pk, sk) = reward.location(program);
+        Some(Self {
+            reward_key: reward.key.clone(),
+            payment_date: reward.payment_date?,
+            pk,
+            sk,
+        })
+    }
+}
+
+impl Entity for RewardDue {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::reward_due(program, &self.pk, &self.sk)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        indexed(
+            keys::rewards_due(program),
+            by_time(self.payment_date, &self.reward_key),
+        )
+    }
+}
+
+impl Entity for Payout {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::payout(program, &self.id)
+    }
+    fn index(&self, program: &str) -> Option<IndexKey> {
+        // Open ones are listed apart for the sweeper; completed ones by partner.
+        let pk = match self.status {
+            PayoutStatus::Open => keys::open_payouts(program),
+            PayoutStatus::Completed => keys::payouts_of_partner(program, &self.partner_key),
+        };
+        indexed(pk, by_time(self.created_at, &self.id))
+    }
+    fn touch(&mut self, now: Millis) {
+        self.updated_at = now;
+    }
+}
+
+impl Keyed for Payout {
+    fn location_of(program: &str, id: &str) -> (String, String) {
+        keys::payout(program, id)
+    }
+}
+
+impl Entity for PayoutItem {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::payout_item(program, &self.payout_id, &self.reward_key)
     }
 }
 

@@ -114,6 +114,36 @@ pub fn reward(program: &str, transaction_key: &str, level: u8) -> (String, Strin
         format!("{REWARD_PREFIX}{level:02}"),
     )
 }
+/// A clawback of a paid reward, in its transaction's partition beside the reward it reverses.
+pub const CLAWBACK_PREFIX: &str = "CB#";
+pub fn clawback(program: &str, transaction_key: &str, key: &str) -> (String, String) {
+    (
+        transaction_partition(program, transaction_key),
+        format!("{CLAWBACK_PREFIX}{key}"),
+    )
+}
+/// A pending reward's entry in the listing of rewards by payment date, so the sweeper finds
+/// the due ones without reading every reward. Keyed by the reward's own record keys.
+pub fn reward_due(program: &str, reward_pk: &str, reward_sk: &str) -> (String, String) {
+    (
+        format!("{program}#RWDUE#{reward_pk}#{reward_sk}"),
+        "RWDUE".into(),
+    )
+}
+pub fn payout_partition(program: &str, id: &str) -> String {
+    format!("{program}#PAYOUT#{id}")
+}
+pub fn payout(program: &str, id: &str) -> (String, String) {
+    (payout_partition(program, id), "PAYOUT".into())
+}
+/// A reward a payout set out to claim.
+pub const PAYOUT_ITEM_PREFIX: &str = "ITEM#";
+pub fn payout_item(program: &str, id: &str, reward_key: &str) -> (String, String) {
+    (
+        payout_partition(program, id),
+        format!("{PAYOUT_ITEM_PREFIX}{reward_key}"),
+    )
+}
 /// A reward earned by an action lives in the action's partition: it has no transaction.
 pub fn action_reward(program: &str, action_key: &str, level: u8) -> (String, String) {
     (
@@ -157,6 +187,14 @@ pub fn import(program: &str, id: &str) -> (String, String) {
 pub fn import_part(program: &str, id: &str, part: usize) -> (String, String) {
     (format!("{program}#IMPORT#{id}"), format!("PART#{part:05}"))
 }
+pub fn group(program: &str, key: &str) -> (String, String) {
+    (format!("{program}#GROUP#{key}"), "GROUP".into())
+}
+/// A counter of sales that decide rewards (tiers, duration): one item each, written with a
+/// version condition.
+pub fn counter(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#COUNTER#{id}"), "COUNTER".into())
+}
 pub fn event(program: &str, id: &str) -> (String, String) {
     (format!("{program}#EVENT#{id}"), "EVENT".into())
 }
@@ -176,11 +214,25 @@ pub fn transactions_with_status(program: &str, status: &str) -> String {
 pub fn rewards_of_partner(program: &str, partner: &str) -> String {
     format!("{program}#PARTNER#{partner}#RW")
 }
+/// Pending rewards by payment date (index partition).
+pub fn rewards_due(program: &str) -> String {
+    format!("{program}#RWDUE")
+}
+pub fn payouts_of_partner(program: &str, partner: &str) -> String {
+    format!("{program}#PARTNER#{partner}#PAYOUTS")
+}
+/// Payouts still open (index partition), for the sweeper to complete.
+pub fn open_payouts(program: &str) -> String {
+    format!("{program}#PAYOUTS#OPEN")
+}
 pub fn actions_of_partner(program: &str, partner: &str) -> String {
     format!("{program}#PARTNER#{partner}#ACTIONS")
 }
 pub fn actions_of_customer(program: &str, customer: &str) -> String {
     format!("{program}#CUSTOMER#{customer}#ACTIONS")
+}
+pub fn groups(program: &str) -> String {
+    format!("{program}#GROUPS")
 }
 pub fn events(program: &str) -> String {
     format!("{program}#EVENTS")

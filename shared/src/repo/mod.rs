@@ -4,12 +4,15 @@
 
 pub mod codec;
 pub mod core;
+pub mod counters;
 pub mod customers;
 pub mod emails;
 pub mod hooks;
 pub mod keys;
 pub mod partners;
+pub mod payouts;
 pub mod postbacks;
 pub mod programs;
 pub mod provider_events;
+pub mod rewards;
 pub mod transactions;

@@ -280,6 +280,7 @@ mod tests {
             custom_webhook_secrets: vec!["s1".into()],
             providers: Default::default(),
             usd_rates: Default::default(),
+            min_payout: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

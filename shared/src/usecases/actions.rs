@@ -10,12 +10,14 @@ use crate::domain::action::{Action, ActionInput, ActionOwner, CustomerAction, Re
 use crate::domain::customer::Customer;
 use crate::domain::event::Event;
 use crate::domain::partner::Partner;
+use crate::domain::plan::rules::Base;
 use crate::domain::program::Program;
-use crate::domain::reward::{Reward, RewardSource, RewardStatus};
+use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::error::AppError;
 use crate::repo::core::{Inserted, Listing};
 use crate::repo::keys;
 use crate::usecases::postbacks::emit::emit;
+use crate::usecases::rewards::record_reward;
 use rust_decimal::Decimal;
 
 /// The partnership an action belongs to: the partner named, or the customer's partner. An
@@ -124,24 +126,29 @@ async fn follow_up(app: &App, program: &Program, action: &Action) -> Result<(), 
             partner_key: action.partner_key.clone(),
             level: 1,
             percent: Decimal::ZERO,
+            flat: Some(program.currency.from_minor(amount)),
+            rule: format!("action:{}", action.kind),
+            base: Base::default(),
+            base_amount: None,
+            description: format!(
+                "{} {} for action {}",
+                program.currency.from_minor(amount),
+                program.currency,
+                action.kind
+            ),
             amount: program.currency.from_minor(amount),
             currency: program.currency,
             reward_status: RewardStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_date: None,
+            payout_id: None,
+            reverses: None,
+            status_reason: None,
             created_at: action.created_at,
             updated_at: action.created_at,
         };
         // A repeat finds the first reward and announces that one; its event id is the same.
-        let reward = match app.repo.insert(slug, &reward).await? {
-            Inserted::Created => reward,
-            Inserted::Exists(existing) => existing.value,
-        };
-        emit(
-            app,
-            program,
-            &reward.partner_key,
-            Event::RewardCreated(&reward),
-        )
-        .await?;
+        record_reward(app, program, reward, program.plan.holding_days).await?;
     }
     Ok(())
 }

@@ -5,9 +5,12 @@
 pub mod actions;
 pub mod commission;
 pub mod customers;
+pub mod groups;
 pub mod ledger;
 pub mod partners;
+pub mod payouts;
 pub mod postbacks;
 pub mod programs;
+pub mod rewards;
 pub mod sales;
 pub mod sweeper;

@@ -40,6 +40,7 @@ pub async fn create(
         email: validate::email("email", &input.email)?,
         name: validate::name("name", &input.name)?,
         referring_partner_key,
+        group_key: None,
         created_at: app.now(),
     };
     match app.repo.insert_partner(slug, &partner).await? {
@@ -50,8 +51,10 @@ pub async fn create(
             Ok((partner, true))
         }
         PartnerInsert::KeyExists(existing) => {
+            // The group is changed apart (`PATCH /v1/partners/{key}`).
             let same = Partner {
                 created_at: existing.created_at,
+                group_key: existing.group_key.clone(),
                 ..partner
             } == existing;
             if same {

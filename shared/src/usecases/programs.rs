@@ -40,6 +40,7 @@ pub async fn create(
         custom_webhook_secrets: vec![secret.clone()],
         providers: Default::default(),
         usd_rates: Default::default(),
+        min_payout: Default::default(),
         created_at: now,
         updated_at: now,
     };

@@ -1,5 +1,6 @@
 //! The sweeper: a scheduled pass that records parked payments whose customer is known by now,
-//! and queues the commission of every transaction still `recorded` some minutes after it
+//! approves pending rewards whose holding period is over, completes payouts a crash left
+//! open, and queues the commission of every transaction still `recorded` some minutes after it
 //! arrived. A crash between a transaction's write and its
 //! enqueue is healed by the sender's retry when there is one; this heals it when there is not.
 
@@ -10,6 +11,8 @@ use crate::error::AppError;
 use crate::repo::keys;
 use crate::usecases::customers::parking::retry_parked;
 use crate::usecases::ledger::transactions::enqueue_commission;
+use crate::usecases::payouts::complete_open;
+use crate::usecases::rewards::approve_due;
 
 /// Transactions younger than this are left to the normal path.
 pub const GRACE_MS: Millis = 5 * 60 * 1000;
@@ -20,6 +23,10 @@ pub struct SweepReport {
     pub requeued: usize,
     /// Parked payments recorded because their customer is known by now.
     pub released: usize,
+    /// Pending rewards approved because their holding period is over.
+    pub approved: usize,
+    /// Payouts completed after a crash left them open.
+    pub payouts_completed: usize,
 }
 
 /// Queues the commission of every transaction recorded before `now - grace` and not done yet.
@@ -30,6 +37,8 @@ pub async fn sweep(app: &App, grace: Millis) -> Result<SweepReport, AppError> {
         report.programs += 1;
         if let Some(found) = app.repo.get_program(&program).await? {
             report.released += retry_parked(app, &found.value).await?;
+            report.approved += approve_due(app, &found.value).await?;
+            report.payouts_completed += complete_open(app, &found.value, grace).await?;
         }
         let mut cursor = None;
         loop {
@@ -59,6 +68,8 @@ pub async fn sweep(app: &App, grace: Millis) -> Result<SweepReport, AppError> {
         programs = report.programs,
         requeued = report.requeued,
         released = report.released,
+        approved = report.approved,
+        payouts_completed = report.payouts_completed,
         "sweep"
     );
     Ok(report)

@@ -6,6 +6,7 @@ use super::queue::Consumer;
 use super::{call, sign};
 use axum::Router;
 use partnerhook::app::App;
+use partnerhook::domain::time::{Clock, ManualClock, SystemClock};
 use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::queue::Queue;
 use partnerhook::store::Store;
@@ -49,12 +50,33 @@ impl Env {
         backend: Backend,
         wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
     ) -> Self {
+        Self::custom(backend, |store| store, wrap, Arc::new(SystemClock)).await
+    }
+
+    /// An environment whose time is `clock`, moved by the test.
+    pub async fn with_clock(backend: Backend, clock: Arc<ManualClock>) -> Self {
+        Self::custom(backend, |store| store, |queue| queue, clock).await
+    }
+
+    /// An environment over `wrap_store(the back end's store)` (to make it fail on cue), with
+    /// `clock`.
+    pub async fn custom(
+        backend: Backend,
+        wrap_store: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let backing = match backend {
             Backend::Dynamo => super::dynamo::backing().await,
             Backend::Embedded => super::embedded::backing(),
         };
         // Postbacks may go to loopback receivers in these tests, as in the local server.
-        let app = App::new(backing.store, wrap(backing.queue), EndpointPolicy::LOCAL);
+        let app = App::with_clock(
+            wrap_store(backing.store),
+            wrap(backing.queue),
+            EndpointPolicy::LOCAL,
+            clock,
+        );
         let program = program::create(&app.repo, "acme", Some("Acme"), "EUR")
             .await
             .expect("create the program");

@@ -3,14 +3,18 @@
 //! follow the seeds (`key`, `amount` in minor units, `reward_status`, `created_at` in epoch ms).
 
 pub mod actions;
+pub mod balances;
 pub mod common;
 pub mod customer_transactions;
 pub mod customers;
 pub mod events;
+pub mod groups;
 pub mod hooks;
 pub mod imports;
+pub mod me;
 pub mod parked;
 pub mod partners;
+pub mod payouts;
 pub mod postbacks;
 pub mod program;
 pub mod rewards;

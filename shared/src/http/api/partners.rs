@@ -9,11 +9,13 @@ use crate::http::api::schemas::{Page, PartnerApiKey, PartnerView};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
-use crate::usecases::partners;
+use crate::usecases::{groups, partners};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::patch;
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,6 +24,7 @@ pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(create_partner, list_partners))
         .routes(routes!(get_partner))
+        .route("/v1/partners/{key}", patch(patch_partner))
         .routes(routes!(create_partner_api_key))
 }
 
@@ -91,6 +94,31 @@ async fn get_partner(
         .find::<Partner>(&admin.program.slug, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no partner has the key {key:?}")))?;
+    Ok(Json(to_value(&partner)))
+}
+
+/// `PATCH /v1/partners/{key}`: the partner's group; `null` puts them back under the program's
+/// plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerPatch {
+    #[serde(default, deserialize_with = "crate::domain::validate::present")]
+    group_key: Option<Option<String>>,
+}
+
+async fn patch_partner(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    JsonBody(patch): JsonBody<PartnerPatch>,
+) -> Result<Json<Value>, AppError> {
+    let Some(group_key) = patch.group_key else {
+        return Err(AppError::invalid(
+            "group_key",
+            "give the partner's group key, or null for the program's plan",
+        ));
+    };
+    let partner = groups::set_partner_group(&app, &admin.program.slug, &key, group_key).await?;
     Ok(Json(to_value(&partner)))
 }
 

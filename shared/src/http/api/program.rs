@@ -63,7 +63,7 @@ fn view(program: &Program) -> Value {
         "slug": program.slug,
         "name": program.name,
         "currency": program.currency,
-        "commission": { "levels": program.plan.levels, "actions": program.plan.actions },
+        "commission": program.plan,
         "custom_webhook": {
             "path": custom_webhook_path(&program.slug),
             "secrets_configured": program.custom_webhook_secrets.len(),
@@ -88,6 +88,7 @@ fn view(program: &Program) -> Value {
             },
         },
         "usd_rates": program.usd_rates,
+        "min_payout": program.min_payout,
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     })
@@ -110,6 +111,7 @@ mod tests {
             custom_webhook_secrets: vec!["a".repeat(20)],
             providers: Default::default(),
             usd_rates: Default::default(),
+            min_payout: Default::default(),
             created_at: 0,
             updated_at: 0,
         }
@@ -207,7 +209,7 @@ mod tests {
             ),
             (
                 serde_json::json!({"commission": {"levels": ["120"]}}),
-                "commission.levels",
+                "commission.levels[0]",
             ),
             (
                 serde_json::json!({"commission": {"levels": []}}),

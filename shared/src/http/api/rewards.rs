@@ -1,14 +1,20 @@
-//! `/v1/rewards`: a transaction's rewards, or a partner's.
+//! `/v1/rewards`: a transaction's rewards, or a partner's; an admin's review of one (hold,
+//! approve, decline).
 
 use crate::app::App;
+use crate::domain::lifecycle::Review;
 use crate::domain::reward::Reward;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::api::schemas::{Page, RewardView};
 use crate::http::auth::Admin;
-use crate::http::extract::QueryParams;
+use crate::http::extract::{PathParam, QueryParams};
 use crate::repo::keys;
+use crate::sources::body::parse_json;
+use crate::usecases::rewards;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::routing::post;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,7 +23,73 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(list_rewards))
+    OpenApiRouter::new()
+        .routes(routes!(list_rewards))
+        .route("/v1/rewards/{key}/hold", post(hold))
+        .route("/v1/rewards/{key}/approve", post(approve))
+        .route("/v1/rewards/{key}/decline", post(decline))
+}
+
+/// The optional body of a review: `{"reason": "fraud review"}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    reason: Option<String>,
+}
+
+fn review_body(bytes: &Bytes) -> Result<ReviewBody, AppError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReviewBody::default());
+    }
+    let body: ReviewBody = parse_json(bytes)?;
+    if body.reason.as_ref().is_some_and(|r| r.len() > 500) {
+        return Err(AppError::invalid(
+            "reason",
+            "must be at most 500 characters",
+        ));
+    }
+    Ok(body)
+}
+
+async fn reviewed(
+    app: &App,
+    admin: &Admin,
+    key: &str,
+    review: Review,
+) -> Result<Json<Value>, AppError> {
+    let reward = rewards::review(app, &admin.program, key, review).await?;
+    Ok(Json(reward_view(&reward)))
+}
+
+/// `hold`: the holding clock stops (a fraud review) until an admin approves or declines.
+async fn hold(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let reason = review_body(&bytes)?.reason;
+    reviewed(&app, &admin, &key, Review::Hold { reason }).await
+}
+
+async fn approve(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, AppError> {
+    review_body(&bytes)?;
+    reviewed(&app, &admin, &key, Review::Approve).await
+}
+
+async fn decline(
+    State(app): State<App>,
+    admin: Admin,
+    PathParam(key): PathParam<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let reason = review_body(&bytes)?.reason;
+    reviewed(&app, &admin, &key, Review::Decline { reason }).await
 }
 
 pub fn reward_view(reward: &Reward) -> Value {
@@ -29,10 +101,23 @@ pub fn reward_view(reward: &Reward) -> Value {
         "customer_key": reward.customer_key,
         "partner_key": reward.partner_key,
         "level": reward.level,
+        "rule": reward.rule,
+        "percent": reward.flat.is_none().then_some(reward.percent),
+        "flat": reward.flat.and_then(|f| minor(reward.currency, f)),
+        "flat_decimal": reward.flat,
+        "base": reward.base,
+        "base_amount": reward.base_amount.and_then(|b| minor(reward.currency, b)),
+        "base_amount_decimal": reward.base_amount,
+        "description": reward.description,
         "amount": minor(reward.currency, reward.amount),
         "amount_decimal": reward.amount,
         "currency": reward.currency,
         "reward_status": reward.reward_status,
+        "payment_status": reward.payment_status,
+        "payment_date": reward.payment_date,
+        "payout_id": reward.payout_id,
+        "reverses": reward.reverses,
+        "status_reason": reward.status_reason,
         "created_at": reward.created_at,
         "updated_at": reward.updated_at,
     })
@@ -65,7 +150,11 @@ async fn list_rewards(
     match (filter.transaction_key, filter.partner_key) {
         (Some(tx), None) => {
             let rewards = app.repo.rewards_of_transaction(slug, &tx).await?;
-            let data: Vec<Value> = rewards.iter().map(|r| reward_view(&r.value)).collect();
+            let clawbacks = app.repo.clawbacks_of_transaction(slug, &tx).await?;
+            let data: Vec<Value> = (rewards.iter().map(|r| &r.value))
+                .chain(&clawbacks)
+                .map(reward_view)
+                .collect();
             Ok(Json(json!({ "data": data, "next_cursor": null })))
         }
         (None, Some(partner)) => {

@@ -186,6 +186,7 @@ pub(crate) mod testing {
                 chargify_site_shared_keys: vec!["site-key".into()],
             },
             usd_rates: Default::default(),
+            min_payout: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -5,14 +5,16 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
-use crate::domain::reward::{Reward, RewardSource, RewardStatus};
+use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
-use crate::usecases::commission::attribution::{attribute, referral_chain};
+use crate::usecases::commission::attribution::attribute;
+use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
 use crate::usecases::ledger::transactions::apply_kept_refunds;
 use crate::usecases::postbacks::emit::emit;
+use crate::usecases::rewards::record_reward;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
 pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
@@ -96,9 +98,10 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             return Ok(());
         }
     };
-    let chain = referral_chain(app, slug, partner, program.plan.levels.len()).await?;
+    let partner_key = Some(partner.key.clone());
     let now = app.now();
-    for draft in program.plan.rewards(&transaction.amounts, &chain) {
+    let decided = rewards_for(app, &program, &transaction, partner).await?;
+    for draft in decided.drafts {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
             source: RewardSource::Transaction,
@@ -108,23 +111,25 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             partner_key: draft.partner_key,
             level: draft.level,
             percent: draft.percent,
+            flat: draft.flat,
+            rule: draft.rule,
+            base: draft.base,
+            base_amount: Some(draft.base_amount),
+            description: draft.description,
             amount: draft.amount,
             currency: transaction.amounts.currency,
             reward_status: RewardStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_date: None,
+            payout_id: None,
+            reverses: None,
+            status_reason: None,
             created_at: now,
             updated_at: now,
         };
         // A redelivered job finds its rewards already written; its events are deduped by id.
-        app.repo.insert(slug, &reward).await?;
-        emit(
-            app,
-            &program,
-            &reward.partner_key,
-            Event::RewardCreated(&reward),
-        )
-        .await?;
+        record_reward(app, &program, reward, decided.holding_days).await?;
     }
-    let partner_key = chain.first().cloned();
     let after = app
         .repo
         .modify::<Transaction, AppError>(slug, key, |tx| {

@@ -3,14 +3,15 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
+use crate::domain::lifecycle::{clawback, clawback_due};
 use crate::domain::outcome::Outcome;
-use crate::domain::plan::reward_amount;
 use crate::domain::program::Program;
 use crate::domain::refund::RefundSpec;
-use crate::domain::reward::RewardStatus;
+use crate::domain::reward::{PaymentStatus, Reward, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::usecases::postbacks::emit::emit;
+use rust_decimal::Decimal;
 
 pub async fn record_refund(
     app: &App,
@@ -126,8 +127,8 @@ pub async fn apply_refund_if(
 }
 
 /// Brings a transaction's unpaid rewards in line with its refunds: declined when it is fully
-/// refunded, rescaled to what is left otherwise. Paid rewards stay as they are; clawing them
-/// back is the commission engine's job. The rewards follow the transaction as read here, and
+/// refunded, rescaled to what is left otherwise. Paid rewards stay as they are: clawbacks
+/// take back what they lost. The rewards follow the transaction as read here, and
 /// again if another refund changed it meanwhile, so two writers never leave a stale amount.
 pub async fn settle_rewards(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
     let slug = program.slug.as_str();
@@ -153,6 +154,15 @@ pub async fn settle_rewards(app: &App, program: &Program, key: &str) -> Result<(
 /// retries later.
 const SETTLE_ROUNDS: usize = 8;
 
+/// What a reward of `tx` is worth now, after its refunds: nothing once it is refunded in full.
+/// `None` only for a record from before amounts were bounded, which keeps what it has.
+fn worth_now(tx: &Transaction, reward: &Reward) -> Option<Decimal> {
+    if tx.status == TransactionStatus::Refunded {
+        return Some(Decimal::ZERO);
+    }
+    reward.worth_after_refunds(&tx.amounts)
+}
+
 async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Result<(), AppError> {
     let slug = program.slug.as_str();
     for reward in app.repo.rewards_of_transaction(slug, &tx.key).await? {
@@ -164,11 +174,10 @@ async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Resul
                     RewardStatus::Paid | RewardStatus::Declined => {}
                     _ if tx.status == TransactionStatus::Refunded => {
                         r.reward_status = RewardStatus::Declined;
+                        r.payment_status = PaymentStatus::Pending;
                     }
                     _ => {
-                        // Only a record from before amounts were bounded has none; it keeps
-                        // the amount it has.
-                        if let Some(amount) = reward_amount(&tx.amounts, r.percent) {
+                        if let Some(amount) = worth_now(tx, r) {
                             r.amount = amount;
                         }
                     }
@@ -178,8 +187,13 @@ async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Resul
             .await?;
         let Some(reward) = settled else { continue };
         if reward.reward_status == RewardStatus::Paid {
-            tracing::warn!(program = slug, reward = %reward.key, "refund of a paid reward");
+            if let Some(worth) = worth_now(tx, &reward) {
+                claw_back(app, program, tx, &reward, worth).await?;
+            }
             continue;
+        }
+        if reward.reward_status == RewardStatus::Declined {
+            app.repo.delete_reward_due(slug, &reward).await?;
         }
         // Changed now, or by an earlier try that may have failed before telling the partner:
         // the event id is the same either way, so it is delivered once.
@@ -189,4 +203,48 @@ async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Resul
         }
     }
     Ok(())
+}
+
+/// Takes back from a paid reward what it lost, as clawback rewards (a paid reward is never
+/// rewritten): the clawbacks written so far are read consistently, and the next one, numbered
+/// after them, takes the rest. Two writers racing for the same number conflict, and the loser
+/// reads again; so together they claw back exactly the paid amount less what it is worth now.
+async fn claw_back(
+    app: &App,
+    program: &Program,
+    tx: &Transaction,
+    paid: &Reward,
+    worth: Decimal,
+) -> Result<(), AppError> {
+    let slug = program.slug.as_str();
+    for _ in 0..SETTLE_ROUNDS {
+        let written: Vec<Reward> = app
+            .repo
+            .clawbacks_of_transaction(slug, &tx.key)
+            .await?
+            .into_iter()
+            .filter(|c| c.reverses.as_deref() == Some(paid.key.as_str()))
+            .collect();
+        // Also those an earlier try wrote and may not have announced.
+        for clawback in &written {
+            emit(
+                app,
+                program,
+                &clawback.partner_key,
+                Event::RewardCreated(clawback),
+            )
+            .await?;
+        }
+        let clawed: Decimal = written.iter().map(|c| c.amount).sum();
+        let due = clawback_due(paid, worth, clawed);
+        if due.is_zero() {
+            return Ok(());
+        }
+        let next = clawback(paid, written.len(), due, app.now());
+        app.repo.insert_reward(slug, &next).await?;
+    }
+    Err(AppError::Store(crate::store::StoreError::VersionConflict {
+        pk: slug.to_string(),
+        sk: paid.key.clone(),
+    }))
 }
