@@ -49,34 +49,14 @@ pub fn balances(rewards: &[Reward]) -> BTreeMap<String, Balance> {
 mod tests {
     use super::*;
     use crate::domain::lifecycle::{claim, clawback, review, start, Review};
-    use crate::domain::money::Currency;
-    use crate::domain::reward::PaymentStatus;
+    use crate::domain::reward::sample;
 
     fn reward(key: &str, cents: i64, currency: &str, holding: u32) -> Reward {
         let mut r = Reward {
-            flat: None,
-            rule: "default".into(),
-            base: Default::default(),
-            base_amount: None,
-            description: String::new(),
             key: key.into(),
-            source: RewardSource::Transaction,
-            transaction_key: Some(key.into()),
-            action_key: None,
-            customer_key: None,
-            partner_key: "pat".into(),
-            level: 1,
-            percent: Decimal::from(20),
-            amount: Decimal::new(cents, 2),
-            currency: Currency::parse(currency).unwrap(),
-            reward_status: RewardStatus::Pending,
-            payment_status: PaymentStatus::Pending,
-            payment_date: None,
-            payout_id: None,
-            reverses: None,
-            status_reason: None,
             created_at: 100,
             updated_at: 100,
+            ..sample(key, Decimal::new(cents, 2), currency)
         };
         start(&mut r, holding);
         r

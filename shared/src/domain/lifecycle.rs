@@ -180,33 +180,13 @@ pub fn clawback(paid: &Reward, n: usize, amount: Decimal, now: Millis) -> Reward
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::money::Currency;
+    use crate::domain::reward::sample;
 
     fn reward(amount: i64) -> Reward {
         Reward {
-            flat: None,
-            rule: "default".into(),
-            base: Default::default(),
-            base_amount: None,
-            description: String::new(),
-            key: "tx:1".into(),
-            source: RewardSource::Transaction,
-            transaction_key: Some("tx".into()),
-            action_key: None,
-            customer_key: None,
-            partner_key: "pat".into(),
-            level: 1,
-            percent: Decimal::from(20),
-            amount: Decimal::new(amount, 2),
-            currency: Currency::parse("USD").unwrap(),
-            reward_status: RewardStatus::Pending,
-            payment_status: PaymentStatus::Pending,
-            payment_date: None,
-            payout_id: None,
-            reverses: None,
-            status_reason: None,
             created_at: 1_000,
             updated_at: 1_000,
+            ..sample("tx", Decimal::new(amount, 2), "USD")
         }
     }
 

@@ -99,34 +99,10 @@ pub fn payout_id(partner_key: &str, currency: Currency, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::lifecycle::{clawback, start};
-    use crate::domain::reward::{PaymentStatus, RewardSource, RewardStatus};
+    use crate::domain::reward::sample;
 
     fn reward(cents: i64) -> Reward {
-        let mut r = Reward {
-            flat: None,
-            rule: "default".into(),
-            base: Default::default(),
-            base_amount: None,
-            description: String::new(),
-            key: format!("tx{cents}:1"),
-            source: RewardSource::Transaction,
-            transaction_key: Some(format!("tx{cents}")),
-            action_key: None,
-            customer_key: None,
-            partner_key: "pat".into(),
-            level: 1,
-            percent: Decimal::from(20),
-            amount: Decimal::new(cents, 2),
-            currency: Currency::parse("USD").unwrap(),
-            reward_status: RewardStatus::Pending,
-            payment_status: PaymentStatus::Pending,
-            payment_date: None,
-            payout_id: None,
-            reverses: None,
-            status_reason: None,
-            created_at: 0,
-            updated_at: 0,
-        };
+        let mut r = sample(&format!("tx{cents}"), Decimal::new(cents, 2), "USD");
         start(&mut r, 0);
         r
     }

@@ -129,36 +129,48 @@ impl Reward {
     }
 }
 
+/// A level-1, 20 % reward of transaction `key` for partner `pat`, as the job writes it before
+/// its lifecycle starts: the one sample the domain's tests build on.
+#[cfg(test)]
+pub(crate) fn sample(key: &str, amount: Decimal, currency: &str) -> Reward {
+    Reward {
+        key: Reward::key_for(key, 1),
+        source: RewardSource::Transaction,
+        transaction_key: Some(key.into()),
+        action_key: None,
+        customer_key: None,
+        partner_key: "pat".into(),
+        level: 1,
+        percent: Decimal::from(20),
+        flat: None,
+        rule: "default".into(),
+        base: Base::default(),
+        base_amount: None,
+        description: String::new(),
+        amount,
+        currency: Currency::parse(currency).expect("a test currency"),
+        reward_status: RewardStatus::Pending,
+        payment_status: PaymentStatus::Pending,
+        payment_date: None,
+        payout_id: None,
+        reverses: None,
+        status_reason: None,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn reward(percent: i64, flat: Option<Decimal>, base: Base) -> Reward {
-        let usd = Currency::parse("USD").unwrap();
         Reward {
             key: "t:1".into(),
-            source: RewardSource::Transaction,
-            transaction_key: Some("t".into()),
-            action_key: None,
-            customer_key: None,
-            partner_key: "p".into(),
-            level: 1,
             percent: Decimal::from(percent),
             flat,
-            rule: "default".into(),
             base,
-            base_amount: None,
-            description: String::new(),
-            amount: Decimal::ZERO,
-            currency: usd,
-            reward_status: RewardStatus::Pending,
-            payment_status: PaymentStatus::Pending,
-            payment_date: None,
-            payout_id: None,
-            reverses: None,
-            status_reason: None,
-            created_at: 0,
-            updated_at: 0,
+            ..sample("t", Decimal::ZERO, "USD")
         }
     }
 

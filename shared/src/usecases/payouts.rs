@@ -25,6 +25,7 @@ use crate::error::AppError;
 use crate::repo::codec::{Entity, Versioned};
 use crate::repo::core::Inserted;
 use crate::repo::keys;
+use crate::store::Query;
 use crate::store::StoreError;
 use crate::usecases::postbacks::emit::emit;
 use rust_decimal::Decimal;
@@ -112,28 +113,13 @@ async fn gather(
     let wanted = |r: &Reward| {
         r.currency == currency && only.as_ref().is_none_or(|keys| keys.contains(&r.key))
     };
-    let mut cursor = None;
-    loop {
-        let page = app
-            .repo
-            .list::<Reward>(
-                keys::rewards_of_partner(slug, partner),
-                200,
-                cursor.as_deref(),
-                false,
-            )
-            .await?;
-        for listed in page.items.iter().filter(|r| wanted(r)) {
-            let Some(current) = app.repo.get_at::<Reward>(listed.location(slug)).await? else {
-                continue;
-            };
-            if payable(&current.value) || ours(&current.value) {
-                found.push(current);
-            }
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
+    let listed = rewards_of_partner(app, slug, partner).await?;
+    for listed in listed.iter().filter(|r| wanted(r)) {
+        let Some(current) = app.repo.get_at::<Reward>(listed.location(slug)).await? else {
+            continue;
+        };
+        if payable(&current.value) || ours(&current.value) {
+            found.push(current);
         }
     }
     if let Some(keys) = only {
@@ -262,28 +248,16 @@ pub async fn complete_open(app: &App, program: &Program, grace: Millis) -> Resul
 }
 
 /// Every reward of a partner (clawbacks included), from the listing: for balances, which
-/// show and decide nothing.
+/// show and decide nothing, and for payouts, which decide on a consistent read of each.
 pub async fn rewards_of_partner(
     app: &App,
     slug: &str,
     partner: &str,
 ) -> Result<Vec<Reward>, AppError> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .repo
-            .list::<Reward>(
-                keys::rewards_of_partner(slug, partner),
-                200,
-                cursor.as_deref(),
-                false,
-            )
-            .await?;
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
+    Ok(app
+        .repo
+        .all::<Reward>(Query::Index {
+            pk: keys::rewards_of_partner(slug, partner),
+        })
+        .await?)
 }
