@@ -70,7 +70,10 @@ async fn reviewed(
     tag = "rewards",
     summary = "Hold a pending or approved reward: it waits for approval or decline",
     params(("key" = String, Path, description = "The reward's key")),
-    request_body = Option<ReviewBody>,
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
     responses(
         (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
         (status = 404, description = "No reward has the key", body = ErrorBody),
@@ -93,7 +96,10 @@ async fn hold(
     tag = "rewards",
     summary = "Approve a pending or held reward: the next payout pays it",
     params(("key" = String, Path, description = "The reward's key")),
-    request_body = Option<ReviewBody>,
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
     responses(
         (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
         (status = 404, description = "No reward has the key", body = ErrorBody),
@@ -116,7 +122,10 @@ async fn approve(
     tag = "rewards",
     summary = "Decline a pending, held or approved reward: it is never paid",
     params(("key" = String, Path, description = "The reward's key")),
-    request_body = Option<ReviewBody>,
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
     responses(
         (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
         (status = 404, description = "No reward has the key", body = ErrorBody),
