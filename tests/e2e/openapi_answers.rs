@@ -3,6 +3,7 @@
 //! without its schema fails here. Every key of an answer must be a property of its schema,
 //! and every required property must be in the answer, recursively through objects and arrays.
 
+use crate::lifecycle::get_text;
 use crate::support::{as_partner, call, partner_with_key, Backend, Env, Receiver, SEED};
 use partnerhook::http::openapi_json as document_json;
 use serde_json::{json, Value};
@@ -148,7 +149,11 @@ async fn answers_have_the_documented_fields() {
     )
     .await;
     let action = json!({"partner_key": "pat", "key": "signup"});
-    admin("POST", "/v1/actions", "/v1/actions", Some(action)).await;
+    let action = admin("POST", "/v1/actions", "/v1/actions", Some(action)).await;
+    let action_reward = action["reward"]["key"]
+        .as_str()
+        .expect("the action's reward");
+    let decline = format!("/v1/rewards/{action_reward}/decline");
     admin("GET", "/v1/actions?partner_key=pat", "/v1/actions", None).await;
     admin("GET", "/v1/rewards?partner_key=pat", "/v1/rewards", None).await;
     admin("GET", "/v1/parked-payments", "/v1/parked-payments", None).await;
@@ -198,6 +203,39 @@ async fn answers_have_the_documented_fields() {
         None,
     )
     .await;
+
+    // The lifecycle: inv_1's reward held then approved, the action's declined, inv_1's paid.
+    env.run_worker().await;
+    let reason = Some(json!({"reason": "fraud review"}));
+    let mut reviewed = Value::Null;
+    for (review, body) in [("hold", reason.clone()), ("approve", None)] {
+        let path = format!("/v1/rewards/inv_1:1/{review}");
+        let template = format!("/v1/rewards/{{key}}/{review}");
+        reviewed = admin("POST", &path, &template, body).await;
+    }
+    assert_eq!(reviewed["reward_status"], "approved", "{reviewed}");
+    admin("POST", &decline, "/v1/rewards/{key}/decline", reason).await;
+    let pay = json!({"partner_key": "pat", "currency": reviewed["currency"]});
+    let payout = admin("POST", "/v1/payouts", "/v1/payouts", Some(pay)).await;
+    let payout_id = payout["id"].as_str().expect("a payout id").to_string();
+    let one = format!("/v1/payouts/{payout_id}");
+    admin("GET", "/v1/payouts?partner_key=pat", "/v1/payouts", None).await;
+    let shown = admin("GET", &one, "/v1/payouts/{id}", None).await;
+    assert_eq!(shown["rewards"][0]["reward_status"], "paid", "{shown}");
+    let balance = "/v1/partners/{key}/balance";
+    let pats = admin("GET", "/v1/partners/pat/balance", balance, None).await;
+    assert_eq!(pats["data"][0]["currency"], reviewed["currency"], "{pats}");
+    let (status, content_type, text) = get_text(&env, &format!("{one}.csv")).await;
+    let documented = &doc["paths"]["/v1/payouts/{id}"]["get"]["responses"]["200"]["content"];
+    assert!(
+        status == 200 && content_type.starts_with("text/csv") && documented["text/csv"].is_object(),
+        "{one}.csv answered {status} {content_type}, documented as {documented}"
+    );
+    assert!(
+        text.starts_with("payout_id,partner_key,reward_key,"),
+        "{text}"
+    );
+
     let csv = b"customer_key,amount,key\ncus_1,100,inv_csv\n";
     let (status, import) = env
         .api_raw("POST", "/v1/imports/transactions", "text/csv", csv)
@@ -255,6 +293,11 @@ async fn answers_have_the_documented_fields() {
         None,
     )
     .await;
+    let mine = partner("GET", "/v1/me/rewards", "/v1/me/rewards", None).await;
+    assert!(mine["data"][0]["key"].is_string(), "{mine}");
+    let mine = partner("GET", "/v1/me/payouts", "/v1/me/payouts", None).await;
+    assert_eq!(mine["data"][0]["id"], payout_id.as_str(), "{mine}");
+    partner("GET", "/v1/me/balance", "/v1/me/balance", None).await;
 
     let (status, served) = call(
         &env.api_router(),

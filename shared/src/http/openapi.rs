@@ -31,10 +31,11 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "Partnerhook API",
         description = "Partner programs: partners, customers, transactions, rewards, actions, \
-            postbacks and incoming webhooks. Authenticate with `Authorization: Bearer <key>`: the \
-            program's admin key, or a partner's own key on `/v1/postbacks`. Every `POST` is \
-            idempotent under an `Idempotency-Key` header. Amounts are integer minor units \
-            (cents); `created_at`/`updated_at` are epoch milliseconds.",
+            payouts, balances, postbacks and incoming webhooks. Authenticate with \
+            `Authorization: Bearer <key>`: the program's admin key, or a partner's own key on \
+            `/v1/postbacks` and `/v1/me/...`. Every `POST` is idempotent under an \
+            `Idempotency-Key` header. Amounts are integer minor units (cents); \
+            `created_at`/`updated_at` are epoch milliseconds.",
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     security(("api_key" = []))

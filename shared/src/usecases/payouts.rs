@@ -31,7 +31,8 @@ use crate::usecases::postbacks::emit::emit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/payouts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutRequest {
     pub partner_key: String,

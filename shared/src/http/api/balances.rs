@@ -6,17 +6,18 @@ use crate::domain::money::Currency;
 use crate::domain::partner::Partner;
 use crate::error::AppError;
 use crate::http::api::common::minor;
+use crate::http::api::schemas::PartnerBalance;
 use crate::http::auth::Admin;
 use crate::http::extract::PathParam;
 use crate::usecases::payouts::rewards_of_partner;
 use axum::extract::State;
-use axum::routing::get;
 use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
 use serde_json::{json, Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().route("/v1/partners/{key}/balance", get(partner_balance))
+    OpenApiRouter::new().routes(routes!(partner_balance))
 }
 
 fn amounts(currency: Currency, amount: rust_decimal::Decimal) -> (Value, Value) {
@@ -51,6 +52,16 @@ pub async fn balance_of(app: &App, slug: &str, partner: &str) -> Result<Json<Val
     Ok(Json(json!({ "partner_key": partner, "data": data })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/partners/{key}/balance",
+    tag = "partners",
+    summary = "A partner's balance in each currency it has rewards in",
+    params(("key" = String, Path, description = "The partner's key")),
+    responses(
+        (status = 200, description = "The balance per currency", body = PartnerBalance),
+    )
+)]
 async fn partner_balance(
     State(app): State<App>,
     admin: Admin,

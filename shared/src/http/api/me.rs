@@ -8,22 +8,33 @@ use crate::http::api::balances::balance_of;
 use crate::http::api::common::{list_page, Paging};
 use crate::http::api::payouts::payout_view;
 use crate::http::api::rewards::reward_view;
+use crate::http::api::schemas::{Page, PartnerBalance, PayoutView, RewardView};
 use crate::http::auth::PartnerAuth;
 use crate::http::extract::QueryParams;
 use crate::repo::keys;
 use axum::extract::State;
-use axum::routing::get;
 use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
-        .route("/v1/me/rewards", get(my_rewards))
-        .route("/v1/me/payouts", get(my_payouts))
-        .route("/v1/me/balance", get(my_balance))
+        .routes(routes!(my_rewards))
+        .routes(routes!(my_payouts))
+        .routes(routes!(my_balance))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/rewards",
+    tag = "me",
+    summary = "The partner's own rewards, oldest first (partner key)",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<RewardView>),
+    )
+)]
 async fn my_rewards(
     State(app): State<App>,
     me: PartnerAuth,
@@ -33,6 +44,16 @@ async fn my_rewards(
     list_page::<Reward>(&app, index, &paging, false, reward_view).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/payouts",
+    tag = "me",
+    summary = "The partner's own payouts, newest first (partner key)",
+    params(Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<PayoutView>),
+    )
+)]
 async fn my_payouts(
     State(app): State<App>,
     me: PartnerAuth,
@@ -42,6 +63,15 @@ async fn my_payouts(
     list_page::<Payout>(&app, index, &paging, true, payout_view).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/balance",
+    tag = "me",
+    summary = "The partner's own balance in each currency (partner key)",
+    responses(
+        (status = 200, description = "The balance per currency", body = PartnerBalance),
+    )
+)]
 async fn my_balance(State(app): State<App>, me: PartnerAuth) -> Result<Json<Value>, AppError> {
     balance_of(&app, &me.program.slug, &me.partner_key).await
 }

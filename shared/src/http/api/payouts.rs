@@ -8,7 +8,9 @@ use crate::domain::reward::Reward;
 use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::api::rewards::reward_view;
+use crate::http::api::schemas::{Page, PayoutDetail, PayoutView};
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::http::idempotency::{header_key, RepeatStatus};
 use crate::repo::keys;
@@ -16,16 +18,17 @@ use crate::usecases::payouts::{self, PayoutRequest};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
-        .route("/v1/payouts", post(create_payout).get(list_payouts))
-        .route("/v1/payouts/{id}", get(show_payout))
+        .routes(routes!(create_payout, list_payouts))
+        .routes(routes!(show_payout))
 }
 
 pub fn payout_view(payout: &Payout) -> Value {
@@ -42,6 +45,18 @@ pub fn payout_view(payout: &Payout) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/payouts",
+    tag = "payouts",
+    summary = "Pay a partner's approved rewards (less unpaid clawbacks) in one currency",
+    request_body = PayoutRequest,
+    responses(
+        (status = 201, description = "Paid", body = PayoutView),
+        (status = 200, description = "A repeat under the same `Idempotency-Key`: the same payout", body = PayoutView),
+        (status = 422, description = "`nothing_to_pay`, `negative_total` (clawbacks exceed the approved rewards), `below_min_payout`, or a field refused", body = ErrorBody),
+    )
+)]
 async fn create_payout(
     State(app): State<App>,
     admin: Admin,
@@ -62,11 +77,24 @@ async fn create_payout(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PayoutFilter {
+    /// Whose payouts (required).
+    #[param(required = true)]
     partner_key: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/payouts",
+    tag = "payouts",
+    summary = "A partner's payouts, newest first",
+    params(PayoutFilter, Paging),
+    responses(
+        (status = 200, description = "One page", body = Page<PayoutView>),
+    )
+)]
 async fn list_payouts(
     State(app): State<App>,
     admin: Admin,
@@ -81,6 +109,23 @@ async fn list_payouts(
 }
 
 /// `{id}` shows the payout with its rewards; `{id}.csv` answers the rewards as CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/payouts/{id}",
+    tag = "payouts",
+    summary = "A payout with its rewards; as CSV for accounting when the id ends in `.csv`",
+    params(("id" = String, Path, description = "The payout's id; `{id}.csv` answers its rewards as CSV")),
+    responses(
+        (status = 200, description = "The payout and its rewards (JSON for `{id}`); for `{id}.csv`, \
+            one CSV line per reward under the header `payout_id,partner_key,reward_key,source,\
+            transaction_key,action_key,reverses,level,currency,amount,amount_decimal,created_at`",
+            content(
+                (PayoutDetail = "application/json"),
+                (String = "text/csv"),
+            )
+        ),
+    )
+)]
 async fn show_payout(
     State(app): State<App>,
     admin: Admin,

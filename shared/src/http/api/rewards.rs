@@ -8,32 +8,34 @@ use crate::error::AppError;
 use crate::http::api::common::{list_page, minor, Paging};
 use crate::http::api::schemas::{Page, RewardView};
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{PathParam, QueryParams};
 use crate::repo::keys;
 use crate::sources::body::parse_json;
 use crate::usecases::rewards;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::routing::post;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_rewards))
-        .route("/v1/rewards/{key}/hold", post(hold))
-        .route("/v1/rewards/{key}/approve", post(approve))
-        .route("/v1/rewards/{key}/decline", post(decline))
+        .routes(routes!(hold))
+        .routes(routes!(approve))
+        .routes(routes!(decline))
 }
 
 /// The optional body of a review: `{"reason": "fraud review"}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReviewBody {
+    /// Why (at most 500 characters): the reward's `status_reason` after `hold` or `decline`;
+    /// `approve` ignores it and clears the reason.
     reason: Option<String>,
 }
 
@@ -62,6 +64,22 @@ async fn reviewed(
 }
 
 /// `hold`: the holding clock stops (a fraud review) until an admin approves or declines.
+#[utoipa::path(
+    post,
+    path = "/v1/rewards/{key}/hold",
+    tag = "rewards",
+    summary = "Hold a pending or approved reward: it waits for approval or decline",
+    params(("key" = String, Path, description = "The reward's key")),
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
+    responses(
+        (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
+        (status = 404, description = "No reward has the key", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: the reward cannot be held from its status (paid rewards and clawbacks are never reviewed)", body = ErrorBody),
+    )
+)]
 async fn hold(
     State(app): State<App>,
     admin: Admin,
@@ -72,6 +90,22 @@ async fn hold(
     reviewed(&app, &admin, &key, Review::Hold { reason }).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/rewards/{key}/approve",
+    tag = "rewards",
+    summary = "Approve a pending or held reward: the next payout pays it",
+    params(("key" = String, Path, description = "The reward's key")),
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
+    responses(
+        (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
+        (status = 404, description = "No reward has the key", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: the reward cannot be approved from its status (paid rewards and clawbacks are never reviewed)", body = ErrorBody),
+    )
+)]
 async fn approve(
     State(app): State<App>,
     admin: Admin,
@@ -82,6 +116,22 @@ async fn approve(
     reviewed(&app, &admin, &key, Review::Approve).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/rewards/{key}/decline",
+    tag = "rewards",
+    summary = "Decline a pending, held or approved reward: it is never paid",
+    params(("key" = String, Path, description = "The reward's key")),
+    request_body(
+        content = Option<ReviewBody>,
+        description = "Optional: no body at all, or `{\"reason\": \"...\"}`"
+    ),
+    responses(
+        (status = 200, description = "The reward after the change (a repeat answers it unchanged)", body = RewardView),
+        (status = 404, description = "No reward has the key", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: the reward cannot be declined from its status (paid rewards and clawbacks are never reviewed)", body = ErrorBody),
+    )
+)]
 async fn decline(
     State(app): State<App>,
     admin: Admin,

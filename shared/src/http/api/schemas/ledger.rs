@@ -50,11 +50,12 @@ pub struct ApiTransactionView {
     pub recorded_at: i64,
 }
 
-/// A reward of a partner for a transaction or an action.
+/// A reward of a partner for a transaction or an action, or a clawback taking part of a paid
+/// one back. Amounts are integer minor units; `*_decimal` the same as decimal strings.
 #[derive(Serialize, ToSchema)]
 pub struct RewardView {
     pub key: String,
-    /// `transaction` or `action`.
+    /// `transaction`, `action` or `clawback`.
     pub source: String,
     pub transaction_key: Option<String>,
     pub action_key: Option<String>,
@@ -62,10 +63,36 @@ pub struct RewardView {
     pub partner_key: String,
     /// 1 for the partner who referred the customer, 2 for that partner's referrer, ...
     pub level: u32,
+    /// What decided it: a rule's name, `default` or `tier:N` (`action:{type}` for actions).
+    pub rule: String,
+    /// The percentage taken of the base, as a decimal string; null for a flat reward.
+    pub percent: Option<String>,
+    /// The plan's fixed amount, for a flat reward.
+    pub flat: Option<i64>,
+    pub flat_decimal: Option<String>,
+    /// What `percent` was taken of: `net` or `gross`.
+    pub base: String,
+    /// That base after refunds when the reward was granted.
+    pub base_amount: Option<i64>,
+    pub base_amount_decimal: Option<String>,
+    /// What decided it, in words.
+    pub description: String,
     pub amount: Option<i64>,
     pub amount_decimal: String,
     pub currency: String,
+    /// `pending` (its holding period), `hold`, `approved`, `declined` or `paid`.
     pub reward_status: String,
+    /// `pending` until approved, `available` once approved, `withdrawn` once paid out.
+    pub payment_status: String,
+    /// When the partner can cash it out: the end of the holding period while `pending`, when
+    /// it was approved once `approved` or `paid`.
+    pub payment_date: Option<i64>,
+    /// The payout that paid it.
+    pub payout_id: Option<String>,
+    /// For a clawback: the key of the paid reward it takes back from.
+    pub reverses: Option<String>,
+    /// Why an admin held or declined it.
+    pub status_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

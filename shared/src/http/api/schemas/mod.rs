@@ -4,9 +4,11 @@
 //! so a field added to a view without its schema fails there.
 
 mod ledger;
+mod lifecycle;
 mod setup;
 
 pub use ledger::*;
+pub use lifecycle::*;
 pub use setup::*;
 
 use serde::Serialize;
