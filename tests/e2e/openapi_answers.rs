@@ -236,6 +236,40 @@ async fn answers_have_the_documented_fields() {
         "{text}"
     );
 
+    // Groups: every status their operations list, errors included.
+    let mut answered = async |method: &str, path: &str, template: &str, body, expected: u16| {
+        let (status, answer) = env.api(method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        answers.push((method.to_string(), template.to_string(), status, answer));
+    };
+    let plan = json!({
+        "base": "gross",
+        "levels": ["30", 5],
+        "rules": [{"name": "annual", "when": {"product_key": "annual"}, "flat": ["10.00"]}],
+        "tiers": [{"min_sales": 10, "levels": ["35", "5"]}],
+        "duration": {"months": 12},
+        "holding_days": 14,
+    });
+    let vip = json!({"key": "vip", "name": "VIP", "commission": plan});
+    let (groups, group) = ("/v1/groups", "/v1/groups/{key}");
+    answered("POST", groups, groups, Some(vip.clone()), 201).await;
+    answered("POST", groups, groups, Some(vip), 200).await;
+    let other = json!({"key": "vip", "name": "Other"});
+    answered("POST", groups, groups, Some(other), 409).await;
+    answered("GET", groups, groups, None, 200).await;
+    answered("GET", "/v1/groups/vip", group, None, 200).await;
+    let rename = json!({"name": "VIP 2", "commission": {"duration": {"payments": 3}}});
+    answered("PATCH", "/v1/groups/vip", group, Some(rename), 200).await;
+    let refused = json!({"commission": {"actions": {"signup": 500}}});
+    answered("PATCH", "/v1/groups/vip", group, Some(refused), 422).await;
+    let (pat_path, partner) = ("/v1/partners/pat", "/v1/partners/{key}");
+    let join = json!({"group_key": "vip"});
+    answered("PATCH", pat_path, partner, Some(join), 200).await;
+    answered("PATCH", pat_path, partner, Some(json!({})), 422).await;
+    answered("DELETE", "/v1/groups/vip", group, None, 409).await;
+    let leave = json!({"group_key": null});
+    answered("PATCH", pat_path, partner, Some(leave), 200).await;
+    answered("DELETE", "/v1/groups/vip", group, None, 204).await;
     let csv = b"customer_key,amount,key\ncus_1,100,inv_csv\n";
     let (status, import) = env
         .api_raw("POST", "/v1/imports/transactions", "text/csv", csv)

@@ -4,25 +4,25 @@ use crate::app::App;
 use crate::domain::group::{Group, GroupInput, GroupPatch};
 use crate::error::AppError;
 use crate::http::api::common::{created_or_found, list_page, Paging};
+use crate::http::api::schemas::groups::{GroupInputDoc, GroupPatchDoc, GroupView};
+use crate::http::api::schemas::Page;
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
 use crate::usecases::groups;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
-        .route("/v1/groups", post(create_group).get(list_groups))
-        .route(
-            "/v1/groups/{key}",
-            get(get_group).patch(patch_group).delete(delete_group),
-        )
+        .routes(routes!(create_group, list_groups))
+        .routes(routes!(get_group, patch_group, delete_group))
 }
 
 fn view(group: &Group) -> Value {
@@ -35,6 +35,19 @@ fn view(group: &Group) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/groups",
+    tag = "groups",
+    summary = "Create a partner group",
+    request_body = GroupInputDoc,
+    responses(
+        (status = 201, description = "Created", body = GroupView),
+        (status = 200, description = "The same group was there already", body = GroupView),
+        (status = 409, description = "A group with this key has another name or plan", body = ErrorBody),
+        (status = 422, description = "A field is refused (`error.field`)", body = ErrorBody),
+    )
+)]
 async fn create_group(
     State(app): State<App>,
     admin: Admin,
@@ -44,6 +57,14 @@ async fn create_group(
     Ok(created_or_found((view(&group), created)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/groups",
+    tag = "groups",
+    summary = "List partner groups",
+    params(Paging),
+    responses((status = 200, description = "One page", body = Page<GroupView>)),
+)]
 async fn list_groups(
     State(app): State<App>,
     admin: Admin,
@@ -59,6 +80,14 @@ async fn list_groups(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/groups/{key}",
+    tag = "groups",
+    summary = "A partner group",
+    params(("key" = String, Path, description = "The group's key")),
+    responses((status = 200, description = "The group", body = GroupView)),
+)]
 async fn get_group(
     State(app): State<App>,
     admin: Admin,
@@ -69,6 +98,18 @@ async fn get_group(
     )))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/groups/{key}",
+    tag = "groups",
+    summary = "Rename a partner group, or change its plan",
+    params(("key" = String, Path, description = "The group's key")),
+    request_body = GroupPatchDoc,
+    responses(
+        (status = 200, description = "The group after the change", body = GroupView),
+        (status = 422, description = "A field is refused (`error.field`)", body = ErrorBody),
+    )
+)]
 async fn patch_group(
     State(app): State<App>,
     admin: Admin,
@@ -80,6 +121,17 @@ async fn patch_group(
     )))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/groups/{key}",
+    tag = "groups",
+    summary = "Delete a partner group no partner is in",
+    params(("key" = String, Path, description = "The group's key")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "Partners are in the group: move them out first", body = ErrorBody),
+    )
+)]
 async fn delete_group(
     State(app): State<App>,
     admin: Admin,

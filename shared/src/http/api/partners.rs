@@ -7,13 +7,13 @@ use crate::error::AppError;
 use crate::http::api::common::{created_or_found, list_page, to_value, Paging};
 use crate::http::api::schemas::{Page, PartnerApiKey, PartnerView};
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
 use crate::repo::keys;
 use crate::usecases::{groups, partners};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::patch;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,8 +23,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(create_partner, list_partners))
-        .routes(routes!(get_partner))
-        .route("/v1/partners/{key}", patch(patch_partner))
+        .routes(routes!(get_partner, patch_partner))
         .routes(routes!(create_partner_api_key))
 }
 
@@ -99,12 +98,27 @@ async fn get_partner(
 
 /// `PATCH /v1/partners/{key}`: the partner's group; `null` puts them back under the program's
 /// plan.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PartnerPatch {
+    /// A group's key, or null for the program's plan.
     #[serde(default, deserialize_with = "crate::domain::validate::present")]
+    #[schema(value_type = Option<String>, required = true)]
     group_key: Option<Option<String>>,
 }
+
+#[utoipa::path(
+    patch,
+    path = "/v1/partners/{key}",
+    tag = "partners",
+    summary = "Put a partner in a group, or back under the program's plan",
+    params(("key" = String, Path, description = "The partner's key")),
+    request_body = PartnerPatch,
+    responses(
+        (status = 200, description = "The partner after the change", body = PartnerView),
+        (status = 422, description = "`group_key` is missing or names no group", body = ErrorBody),
+    )
+)]
 
 async fn patch_partner(
     State(app): State<App>,

@@ -176,6 +176,8 @@ pub struct PartnerView {
     pub email: String,
     pub name: String,
     pub referring_partner_key: Option<String>,
+    /// The group whose plan the partner's sales follow; null follows the program's.
+    pub group_key: Option<String>,
     pub created_at: i64,
 }
 

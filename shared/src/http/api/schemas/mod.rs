@@ -3,6 +3,7 @@
 //! struct here names the same fields. `tests/e2e/openapi.rs` checks real answers against them,
 //! so a field added to a view without its schema fails there.
 
+pub mod groups;
 mod ledger;
 mod lifecycle;
 mod setup;

@@ -1,5 +1,6 @@
 //! Answers and bodies about setting up: the program, events, incoming webhooks, postbacks.
 
+use super::groups::{CommissionPatchDoc, CommissionView};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -18,16 +19,10 @@ pub struct ProgramView {
     pub providers: Value,
     /// USD per unit of a currency, as decimal strings.
     pub usd_rates: BTreeMap<String, String>,
+    /// The smallest payout per currency code, as decimal strings.
+    pub min_payout: BTreeMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CommissionView {
-    /// Percent per tier level, as decimal strings.
-    pub levels: Vec<String>,
-    /// A flat reward per action type, in minor units.
-    pub actions: BTreeMap<String, i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -42,10 +37,7 @@ pub struct ProgramPatchDoc {
     pub name: Option<String>,
     /// ISO 4217.
     pub currency: Option<String>,
-    /// `{"levels": ["20", 5], "actions": {"signup": 500}}`: percent per tier level (strings or
-    /// numbers), flat action rewards in minor units.
-    #[schema(value_type = Option<Object>)]
-    pub commission: Option<Value>,
+    pub commission: Option<CommissionPatchDoc>,
     /// `{"secrets": ["...", "..."]}`: one secret, or two while rotating (20+ characters).
     #[schema(value_type = Option<Object>)]
     pub custom_webhook: Option<Value>,
