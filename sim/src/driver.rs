@@ -11,7 +11,7 @@ use axum::http::Request;
 use axum::Router;
 use partnerhook::app::App;
 use partnerhook::domain::time::{Clock, ManualClock};
-use partnerhook::http::{api_router, custom_webhook_router, incoming_router, provider_router};
+use partnerhook::http::{custom_webhook_router, incoming_router, provider_router};
 use partnerhook::queue::Job;
 use partnerhook::runtime::workers::process_job;
 use partnerhook::sources::providers::chargebee::Chargebee;
@@ -43,6 +43,9 @@ pub struct Sim {
     pub clock: Arc<ManualClock>,
     pub queue: Arc<SimQueue>,
     pub app: App,
+    /// Built once: the api router registers its OpenAPI document as it is built, which costs
+    /// milliseconds, as a Lambda pays once per cold start.
+    pub api: Router,
     pub scenario: Scenario,
     pub credentials: Credentials,
     pub report: std::sync::Mutex<Report>,
@@ -59,7 +62,7 @@ fn is_refused_payout(event: &Event, status: u16, body: &str) -> bool {
 impl Sim {
     pub fn router(&self, function: Function) -> Router {
         match function {
-            Function::Api => api_router(self.app.clone()),
+            Function::Api => self.api.clone(),
             Function::Custom => custom_webhook_router(self.app.clone()),
             Function::Stripe => provider_router::<Stripe>(self.app.clone()),
             Function::Chargebee => provider_router::<Chargebee>(self.app.clone()),

@@ -164,6 +164,7 @@ pub async fn set_up(world: World, scenario: Scenario) -> Result<Sim, String> {
         clock,
         queue,
         app,
+        api,
         scenario,
         credentials,
         report: Default::default(),

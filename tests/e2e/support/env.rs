@@ -35,6 +35,8 @@ pub(super) struct Backing {
 pub struct Env {
     pub app: App,
     pub program: CreatedProgram,
+    /// Built once, as a Lambda does: building it registers the OpenAPI document (milliseconds).
+    api: Router,
     pub(super) consumer: Arc<dyn Consumer>,
     /// Declared after `app`, so the store closes before its folder is removed.
     _data_dir: Option<DataDir>,
@@ -81,6 +83,7 @@ impl Env {
             .await
             .expect("create the program");
         Self {
+            api: partnerhook::http::api_router(app.clone()),
             app,
             program,
             consumer: backing.consumer,
@@ -93,7 +96,7 @@ impl Env {
     }
 
     pub fn api_router(&self) -> Router {
-        partnerhook::http::api_router(self.app.clone())
+        self.api.clone()
     }
 
     /// Sends a body to the custom webhook function, signed with the program's secret.
