@@ -2,7 +2,7 @@
 //! partner, the plan's flat reward, the `action.*` postbacks with the seed's fields, repeats,
 //! updates, conflicts, listings and refusals.
 
-use crate::support::{as_partner, partner, partner_with_key, scenario, Backend, Env, Receiver};
+use crate::support::{as_partner, partner, pat_listening, scenario, Backend, Env, Receiver};
 use partnerhook::domain::action::{Action, ActionInput};
 use serde_json::{json, Value};
 
@@ -11,18 +11,8 @@ const EVENTS: [&str; 3] = ["action.created", "action.updated", "reward.created"]
 /// Pat (with a postback on `EVENTS` to a fresh receiver), pat's customer `cus_1`, and a plan
 /// paying 5.00 for a signup.
 async fn pat_with_receiver(env: &Env) -> Receiver {
-    let api_key = partner_with_key(env, "pat", None).await;
-    let receiver = Receiver::start(&[]).await;
-    let body = json!({"url": receiver.url, "name": "CRM", "events": EVENTS});
-    let (status, created) = as_partner(env, &api_key, "POST", "/v1/postbacks", Some(body)).await;
-    assert_eq!(status, 201, "{created}");
-    let customer =
-        json!({"email": "cus@example.com", "name": "Cus", "key": "cus_1", "partner_key": "pat"});
-    let (status, created) = env.api("POST", "/v1/customers", Some(customer)).await;
-    assert_eq!(status, 201, "{created}");
-    let plan = json!({"commission": {"actions": {"signup": 500}}});
-    let (status, program) = env.api("PATCH", "/v1/program", Some(plan)).await;
-    assert_eq!(status, 200, "{program}");
+    let plan = json!({"actions": {"signup": 500}});
+    let (_, receiver, program) = pat_listening(env, &EVENTS, plan).await;
     assert_eq!(program["commission"]["actions"], json!({"signup": 500}));
     receiver
 }

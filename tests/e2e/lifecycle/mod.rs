@@ -6,7 +6,7 @@ mod clawbacks;
 mod payouts;
 mod reviews;
 
-use crate::support::{as_partner, partner_with_key, Backend, Env, Receiver};
+use crate::support::{pat_listening, Backend, Env, Receiver};
 use partnerhook::domain::time::ManualClock;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,18 +20,8 @@ pub const EVENTS: [&str; 2] = ["reward.created", "reward.updated"];
 /// Partner `pat` (its API key returned) with customer `cus_1`, a postback on the reward
 /// events, and the plan's `holding_days`.
 pub async fn pat(env: &Env, holding_days: u32) -> (String, Receiver) {
-    let api_key = partner_with_key(env, "pat", None).await;
-    let receiver = Receiver::start(&[]).await;
-    let body = json!({"url": receiver.url, "name": "CRM", "events": EVENTS});
-    let (status, created) = as_partner(env, &api_key, "POST", "/v1/postbacks", Some(body)).await;
-    assert_eq!(status, 201, "{created}");
-    let customer =
-        json!({"email": "cus@example.com", "name": "Cus", "key": "cus_1", "partner_key": "pat"});
-    let (status, created) = env.api("POST", "/v1/customers", Some(customer)).await;
-    assert_eq!(status, 201, "{created}");
-    let plan = json!({"commission": {"holding_days": holding_days}});
-    let (status, program) = env.api("PATCH", "/v1/program", Some(plan)).await;
-    assert_eq!(status, 200, "{program}");
+    let plan = json!({"holding_days": holding_days});
+    let (api_key, receiver, program) = pat_listening(env, &EVENTS, plan).await;
     assert_eq!(program["commission"]["holding_days"], holding_days);
     (api_key, receiver)
 }

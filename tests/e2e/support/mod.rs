@@ -19,7 +19,7 @@ pub use fixtures::{seed_with, sign, SEED, SEED_REFUND};
 pub use flaky::FlakyStore;
 pub use lambda::call;
 pub use ledger::{rewards, transaction};
-pub use partners::{as_partner, partner, partner_with_key};
+pub use partners::{as_partner, partner, partner_with_key, pat_listening};
 pub use receiver::Receiver;
 
 /// Runs the scenario `async fn $name(backend: Backend)` of the calling module on both back ends,

@@ -1,6 +1,6 @@
 //! Partners as the admin creates them, and requests made with a partner's own API key.
 
-use super::{call, Env};
+use super::{call, Env, Receiver};
 use serde_json::{json, Value};
 
 /// A partner `key` (email `{key}@example.com`), with the partner `id` and referrer given.
@@ -54,4 +54,26 @@ pub async fn as_partner(
         false,
     )
     .await
+}
+
+/// Partner `pat` (its API key returned) with a postback on `events` to a fresh receiver, pat's
+/// customer `cus_1`, and the program's plan changed by `commission`; answers the program.
+pub async fn pat_listening(
+    env: &Env,
+    events: &[&str],
+    commission: Value,
+) -> (String, Receiver, Value) {
+    let api_key = partner_with_key(env, "pat", None).await;
+    let receiver = Receiver::start(&[]).await;
+    let body = json!({"url": receiver.url, "name": "CRM", "events": events});
+    let (status, created) = as_partner(env, &api_key, "POST", "/v1/postbacks", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let customer =
+        json!({"email": "cus@example.com", "name": "Cus", "key": "cus_1", "partner_key": "pat"});
+    let (status, created) = env.api("POST", "/v1/customers", Some(customer)).await;
+    assert_eq!(status, 201, "{created}");
+    let plan = json!({ "commission": commission });
+    let (status, program) = env.api("PATCH", "/v1/program", Some(plan)).await;
+    assert_eq!(status, 200, "{program}");
+    (api_key, receiver, program)
 }
