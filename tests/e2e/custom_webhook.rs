@@ -640,3 +640,45 @@ async fn the_sweeper_queues_transactions_left_recorded(backend: Backend) {
     assert_eq!(transaction(&env, "young").await["status"], "recorded");
     assert_eq!(rewards(&env, "old").await[0]["amount"], 2000);
 }
+
+scenario!(a_sale_cut_short_after_its_write_is_finished_by_the_sweeper);
+async fn a_sale_cut_short_after_its_write_is_finished_by_the_sweeper(backend: Backend) {
+    use partnerhook::domain::time::{Clock, SystemClock};
+    use partnerhook::domain::transaction::Transaction;
+    use partnerhook::sources::custom::{parse, CustomEvent};
+    let env = Env::new(backend).await;
+    partner(&env, "pat", Some("P-001"), None).await;
+    let body = seed_with(json!({"externalId": "cut-1"}));
+    // As if the Lambda had died right after the transaction's write: its customer was made
+    // sure of, but it is neither listed under the customer nor queued.
+    let program = env.app.repo.get_program("acme").await.expect("read");
+    let program = program.expect("program").value;
+    let Ok(CustomEvent::Created(sale)) = parse(body.as_bytes(), &program) else {
+        panic!("the seed is a sale")
+    };
+    let customer = sale.customer.clone().expect("the seed names its customer");
+    partnerhook::usecases::customers::manage::ensure(&env.app, &program, &customer)
+        .await
+        .expect("customer");
+    let written = Transaction::recorded(*sale, SystemClock.now() - 10 * 60 * 1000);
+    env.app.repo.insert("acme", &written).await.expect("insert");
+    let listed = format!("/v1/customers/{}/transactions", customer.key);
+    let (_, before) = env.api("GET", &listed, None).await;
+    assert_eq!(before["data"].as_array().map(Vec::len), Some(0), "{before}");
+
+    let report =
+        partnerhook::usecases::sweeper::sweep(&env.app, partnerhook::usecases::sweeper::GRACE_MS)
+            .await
+            .expect("sweep");
+    assert_eq!(report.requeued, 1);
+    let (processed, _) = env.run_worker().await;
+    assert_eq!(processed, 1);
+    assert_eq!(transaction(&env, "cut-1").await["status"], "commissioned");
+    // The sender's late retry finds it commissioned and is answered at once; the sweeper had
+    // listed it under its customer.
+    let (status, answer) = env.post_signed(&body).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("skipped")));
+    let (_, after) = env.api("GET", &listed, None).await;
+    assert_eq!(after["data"][0]["key"], "cut-1", "{after}");
+    assert_eq!(after["data"].as_array().map(Vec::len), Some(1), "{after}");
+}

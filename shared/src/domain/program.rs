@@ -37,6 +37,17 @@ pub struct ProviderSecrets {
     pub chargify_site_shared_keys: Vec<String>,
 }
 
+impl ProviderSecrets {
+    /// Some payment provider can send this program webhooks.
+    pub fn any(&self) -> bool {
+        !(self.stripe_signing_secrets.is_empty()
+            && self.chargebee_credentials.is_empty()
+            && self.recurly_credentials.is_empty()
+            && self.recurly_signing_keys.is_empty()
+            && self.chargify_site_shared_keys.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BasicCredential {
     pub username: String,

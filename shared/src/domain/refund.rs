@@ -105,6 +105,15 @@ pub struct CustomerRefund {
     pub amount: RefundAmount,
 }
 
+/// The sources whose refunds may name only their customer. A payment from any other source has
+/// no refund kept under its customer (a kept refund fits payments of its own source alone), so
+/// recording it need not read them.
+const REFUNDING_BY_CUSTOMER: &[&str] = &["recurly"];
+
+pub fn refunds_by_customer(source: &str) -> bool {
+    REFUNDING_BY_CUSTOMER.contains(&source)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,6 +225,14 @@ impl Transaction {
 }
 
 impl Transaction {
+    /// Its commission job has run (it left `recorded` for a partner or for none).
+    pub fn commission_ran(&self) -> bool {
+        matches!(
+            self.status,
+            TransactionStatus::Commissioned | TransactionStatus::Unassigned
+        )
+    }
+
     /// An admin assigns an unassigned transaction to a partner; true when that changed it.
     /// Assigning again to the same partner is a retry, not a change; anything else is refused.
     pub fn assign_to(&mut self, partner_key: &str) -> Result<bool, String> {

@@ -10,7 +10,7 @@ use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::repo::keys;
 use crate::usecases::customers::parking::retry_parked;
-use crate::usecases::ledger::transactions::enqueue_commission;
+use crate::usecases::ledger::transactions::requeue;
 use crate::usecases::payouts::complete_open;
 use crate::usecases::rewards::approve_due;
 
@@ -55,7 +55,7 @@ pub async fn sweep(app: &App, grace: Millis) -> Result<SweepReport, AppError> {
                     reached_young = true;
                     break;
                 }
-                enqueue_commission(app, &program, &tx.key).await?;
+                requeue(app, &program, tx).await?;
                 report.requeued += 1;
             }
             match page.next_cursor {

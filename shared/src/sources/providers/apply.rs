@@ -4,7 +4,7 @@ use crate::app::App;
 use crate::domain::customer::CustomerRef;
 use crate::domain::outcome::Outcome;
 use crate::domain::program::Program;
-use crate::domain::refund::CustomerRefund;
+use crate::domain::refund::{refunds_by_customer, CustomerRefund};
 use crate::error::AppError;
 use crate::sources::providers::event::ProviderEvent;
 use crate::sources::step::Accepted;
@@ -63,6 +63,12 @@ pub async fn apply(
             amount,
             ..
         } => {
+            // Payments of other sources never look for refunds kept under their customer.
+            if !refunds_by_customer(provider) {
+                return Err(AppError::Internal(format!(
+                    "{provider} sent a refund naming only its customer, which its payments never look for"
+                )));
+            }
             let refund = CustomerRefund {
                 source: provider.to_string(),
                 refund_id,

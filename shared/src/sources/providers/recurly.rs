@@ -260,6 +260,10 @@ mod tests {
             panic!("refund")
         };
         assert_eq!(customer_key, "cust-001");
+        assert!(
+            crate::domain::refund::refunds_by_customer(Recurly::NAME),
+            "its payments look for refunds kept under their customer"
+        );
         assert_eq!(
             amount,
             RefundAmount::Minor {

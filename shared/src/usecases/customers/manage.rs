@@ -82,6 +82,10 @@ pub async fn ensure(app: &App, program: &Program, new: &NewCustomer) -> Result<(
     );
     match app.repo.insert(&program.slug, &customer).await? {
         Inserted::Created => on_created(app, program, &customer).await,
+        // A customer with a commissioned payment is past its creation: the request that
+        // created it ran the follow-ups before that payment was recorded, or its retry does.
+        // A repeat payment of a known customer then costs no more reads or writes.
+        Inserted::Exists(existing) if existing.value.has_paid => Ok(()),
         // Seen before, maybe by a try that failed before its follow-ups: they run again.
         Inserted::Exists(existing) => on_created(app, program, &existing.value).await,
     }

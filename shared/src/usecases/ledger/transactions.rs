@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::domain::outcome::Outcome;
 use crate::domain::partner::Partner;
 use crate::domain::program::Program;
+use crate::domain::refund::refunds_by_customer;
 use crate::domain::transaction::{NewTransaction, Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::queue::Job;
@@ -42,6 +43,12 @@ pub async fn record_transaction(
                 }
                 Inserted::Created => (transaction, true),
             };
+            // A repeat of a payment whose commission job ran: every step after the write ran
+            // before that job was queued (or the sweeper's `requeue` finished them), so the
+            // repeat is answered from the stored record alone.
+            if !was_new && stored.commission_ran() {
+                return Ok(Outcome::Skipped);
+            }
             let fully_refunded = settle_kept_refunds(app, program, &stored).await?;
             if stored.status == TransactionStatus::Recorded && !fully_refunded {
                 enqueue_commission(app, slug, &stored.key).await?;
@@ -88,7 +95,11 @@ pub async fn apply_kept_refunds(
             .delete_pending_refund(slug, &transaction.key, &refund.pending_id())
             .await?;
     }
-    if let Some(customer) = &transaction.customer_key {
+    if let Some(customer) = transaction
+        .customer_key
+        .as_ref()
+        .filter(|_| refunds_by_customer(&transaction.source))
+    {
         kept = kept.and(apply_kept_customer_refunds(app, program, customer, transaction).await?);
     }
     Ok(kept)
@@ -123,6 +134,19 @@ pub async fn assign(
         enqueue_commission(app, slug, key).await?;
     }
     Ok(updated)
+}
+
+/// The sweeper's requeue of a transaction still `recorded` minutes after its write: a crash
+/// cut its webhook short, so the steps after the write that its commission job does not redo
+/// (its customer's listing) are finished here, since a late retry finds it commissioned and
+/// skips them.
+pub async fn requeue(app: &App, program: &str, transaction: &Transaction) -> Result<(), AppError> {
+    if let Some(customer) = &transaction.customer_key {
+        app.repo
+            .add_customer_transaction(program, customer, transaction)
+            .await?;
+    }
+    enqueue_commission(app, program, &transaction.key).await
 }
 
 pub async fn enqueue_commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
