@@ -4,12 +4,14 @@
 //! that states less or more than was measured: the table is a measurement, not a wish.
 //! `cargo test -p partnerhook-e2e economics -- --nocapture` prints the measured table.
 
+use crate::providers::{configure, fixture, now, status_of, stripe, STRIPE_SECRET};
 use crate::support::{as_partner, partner, partner_with_key, seed_with, Backend, Env, Receiver};
 use async_trait::async_trait;
 use partnerhook::domain::time::SystemClock;
 use partnerhook::queue::{Job, Queue, QueueError};
 use partnerhook::store::metered::{Bill, IndexProjection, MeteredStore};
 use partnerhook::store::Store;
+use rust_decimal::Decimal;
 use serde_json::json;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -89,9 +91,13 @@ impl Metered {
 
     /// The README row of what was counted since the last reset.
     fn row(&self, step: &str) -> String {
+        self.row_and_bill(step).0
+    }
+
+    fn row_and_bill(&self, step: &str) -> (String, Bill) {
         let bill: Bill = self.store.take();
         let sent = self.queue.sent.swap(0, Ordering::SeqCst);
-        format!(
+        let row = format!(
             "| {step} | {} ({} get, {} put, {} query, {} delete, {} transact) | {sent} | {} + {} | {} |",
             bill.calls(),
             bill.gets,
@@ -102,7 +108,8 @@ impl Metered {
             bill.table_write_units,
             bill.index_write_units,
             bill.read_units().normalize(),
-        )
+        );
+        (row, bill)
     }
 }
 
@@ -125,10 +132,13 @@ async fn measure() -> Vec<String> {
     m.reset();
     let (status, answer) = m.env.post_signed(&body).await;
     assert_eq!(status, 200, "{answer}");
-    rows.push(m.row("new custom payment, webhook"));
+    let (row, webhook) = m.row_and_bill("new custom payment, webhook");
+    rows.push(row);
     let (count, response) = m.env.run_worker().await;
     assert_eq!((count, response.batch_item_failures.len()), (1, 0));
-    rows.push(m.row("its commission job"));
+    let (row, job) = m.row_and_bill("its commission job");
+    rows.push(row);
+    println!("{}", dynamodb_cost(&webhook, &job));
     let (status, answer) = m.env.post_signed(&body).await;
     assert_eq!(
         (status, answer["status"].as_str()),
@@ -139,10 +149,30 @@ async fn measure() -> Vec<String> {
     let refund = json!({"event": "transaction.refunded", "externalId": "tx-1"}).to_string();
     let (status, answer) = m.env.post_signed(&refund).await;
     assert_eq!(status, 200, "{answer}");
+    // The refund's reversals are written by the webhook itself: no job follows.
+    assert_eq!(m.env.run_worker().await.0, 0);
     rows.push(m.row("custom refund, webhook"));
-    let (count, response) = m.env.run_worker().await;
-    assert_eq!(response.batch_item_failures.len(), 0, "{count} jobs");
-    rows.push(m.row("its jobs (reversals)"));
+
+    // Stripe: the customer linked first, then a charge, then Stripe's retry of the event.
+    let m = Metered::new().await;
+    configure(&m.env, true).await;
+    let t = now();
+    let linked = stripe(
+        &m.env,
+        &fixture("stripe/customer.created.json"),
+        STRIPE_SECRET,
+        t,
+    )
+    .await;
+    assert_eq!(linked.0, 200, "{}", linked.1);
+    let charge = fixture("stripe/charge.succeeded.json");
+    m.reset();
+    let answer = stripe(&m.env, &charge, STRIPE_SECRET, t).await;
+    assert_eq!(status_of(&answer), (200, "created"));
+    rows.push(m.row("Stripe `charge.succeeded`, linked customer"));
+    let answer = stripe(&m.env, &charge, STRIPE_SECRET, t).await;
+    assert_eq!(status_of(&answer), (200, "skipped"));
+    rows.push(m.row("Stripe's retry of the same event"));
 
     // A partner with one postback: the job emits the events, the worker delivers one.
     let m = Metered::new().await;
@@ -164,6 +194,21 @@ async fn measure() -> Vec<String> {
     assert_eq!(receiver.bodies().len(), 1);
     rows.push(m.row("one postback attempt"));
     rows
+}
+
+/// On-demand list prices (us-east-1, after November 2024), dollars per million units.
+const WRU_PRICE: Decimal = Decimal::from_parts(625, 0, 0, false, 3);
+const RRU_PRICE: Decimal = Decimal::from_parts(125, 0, 0, false, 3);
+
+/// What a million simple payments (webhook and job) cost on DynamoDB.
+fn dynamodb_cost(webhook: &Bill, job: &Bill) -> String {
+    let wru = Decimal::from(webhook.write_units() + job.write_units());
+    let rru = webhook.read_units() + job.read_units();
+    let dollars = wru * WRU_PRICE + rru * RRU_PRICE;
+    format!(
+        "DynamoDB per million simple payments: {wru} WRU x $0.625 + {rru} RRU x $0.125 = ${}",
+        dollars.round_dp(2)
+    )
 }
 
 fn stated() -> Vec<String> {
