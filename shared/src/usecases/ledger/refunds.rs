@@ -112,7 +112,7 @@ pub async fn apply_refund_if(
     // Also when the refund was applied before: this may be the retry of a request that failed
     // after that write, leaving rewards unsettled or the partner untold. Both steps are
     // idempotent.
-    settle_rewards(app, program, &tx.key).await?;
+    settle_from(app, program, &tx.key, Some(tx.clone())).await?;
     if let Some(partner) = &tx.partner_key {
         emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
     }
@@ -131,11 +131,26 @@ pub async fn apply_refund_if(
 /// take back what they lost. The rewards follow the transaction as read here, and
 /// again if another refund changed it meanwhile, so two writers never leave a stale amount.
 pub async fn settle_rewards(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
+    settle_from(app, program, key, None).await
+}
+
+/// [`settle_rewards`], its first round from `written`: the transaction as the caller just
+/// wrote or read it consistently, so that round reads nothing; the next reads again.
+async fn settle_from(
+    app: &App,
+    program: &Program,
+    key: &str,
+    mut written: Option<Transaction>,
+) -> Result<(), AppError> {
     let slug = program.slug.as_str();
     let mut seen: Option<Transaction> = None;
     for _ in 0..SETTLE_ROUNDS {
-        let Some(tx) = app.repo.find::<Transaction>(slug, key).await? else {
-            return Ok(());
+        let tx = match written.take() {
+            Some(tx) => tx,
+            None => match app.repo.find::<Transaction>(slug, key).await? {
+                Some(tx) => tx,
+                None => return Ok(()),
+            },
         };
         let settled_state = |t: &Transaction| (t.status, t.amounts.refunded);
         if seen.as_ref().map(settled_state) == Some(settled_state(&tx)) {
