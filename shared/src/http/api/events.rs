@@ -40,7 +40,7 @@ async fn list_events(
         keys::events(&admin.program.slug),
         &paging,
         true,
-        to_value,
+        |entry: &InboxEntry| to_value(&entry.shown()),
     )
     .await
 }
@@ -65,5 +65,5 @@ async fn get_event(
         .find::<InboxEntry>(&admin.program.slug, &id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no event has the id {id:?}")))?;
-    Ok(Json(to_value(&entry)))
+    Ok(Json(to_value(&entry.shown())))
 }
