@@ -89,9 +89,8 @@ pub fn keep_body(body: &[u8]) -> (String, BodyEncoding, bool) {
     let truncated = body.len() > KEPT_BODY_BYTES;
     let kept = &body[..body.len().min(KEPT_BODY_BYTES)];
     let (shown, encoding) = readable(kept);
-    let compressed = base64::engine::general_purpose::STANDARD.encode(
-        miniz_oxide::deflate::compress_to_vec(kept, DEFLATE_LEVEL),
-    );
+    let compressed = base64::engine::general_purpose::STANDARD
+        .encode(miniz_oxide::deflate::compress_to_vec(kept, DEFLATE_LEVEL));
     // Text is stored JSON-escaped inside the record's document; base64 needs no escapes.
     if compressed.len() < stored_len(&shown) {
         (compressed, BodyEncoding::Deflate, truncated)
@@ -204,7 +203,9 @@ mod tests {
         let shown = entry(&binary).shown();
         assert_eq!(shown.body_encoding, BodyEncoding::Base64);
         assert_eq!(
-            base64::engine::general_purpose::STANDARD.decode(shown.body).unwrap(),
+            base64::engine::general_purpose::STANDARD
+                .decode(shown.body)
+                .unwrap(),
             binary
         );
         let capped = entry(&vec![b'a'; KEPT_BODY_BYTES + 10]).shown();
