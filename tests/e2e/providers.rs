@@ -370,6 +370,31 @@ async fn stripe_refuses_bad_signatures_and_ignores_other_events(backend: Backend
             "rejected"
         ]
     );
+    // The inbox keeps a 3 KB event deflated and shows it as it was received.
+    let newest = &events["data"][0];
+    assert_eq!(
+        (newest["body"].as_str(), newest["body_encoding"].as_str()),
+        (Some(charge.as_str()), Some("utf8"))
+    );
+    let id = newest["id"].as_str().unwrap_or_default();
+    let (status, one) = env.api("GET", &format!("/v1/events/{id}"), None).await;
+    assert_eq!((status, one["body"].as_str()), (200, Some(charge.as_str())));
+    let stored = env
+        .app
+        .repo
+        .find::<partnerhook::domain::inbox::InboxEntry>("acme", id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        stored.body_encoding,
+        partnerhook::domain::inbox::BodyEncoding::Deflate
+    );
+    assert!(
+        stored.body.len() < charge.len() / 2,
+        "{}",
+        stored.body.len()
+    );
 }
 
 scenario!(chargebee_records_payments_by_meta_data_and_partial_refunds_once);
