@@ -12,7 +12,7 @@ use crate::usecases::commission::attribution::attribute;
 use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
-use crate::usecases::ledger::transactions::apply_kept_refunds;
+use crate::usecases::ledger::transactions::apply_refunds_kept;
 use crate::usecases::postbacks::emit::emit;
 use crate::usecases::rewards::record_reward;
 
@@ -27,7 +27,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     let slug = program.slug.as_str();
-    let Some(found) = app.repo.find::<Transaction>(slug, key).await? else {
+    // One consistent read of the transaction's partition finds it and the refunds kept for it.
+    let (found, kept) = app.repo.transaction_with_kept_refunds(slug, key).await?;
+    let Some(found) = found else {
         tracing::warn!(
             program = slug,
             transaction = key,
@@ -36,16 +38,20 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     // The choke point of refund-before-payment: whatever refund was kept for this transaction
-    // (read consistently) is applied before anything is computed, so none is missed between
-    // the two writers or a crash of either. Applying is idempotent.
-    let transaction = if apply_kept_refunds(app, &program, &found).await?.changed {
-        match app.repo.find::<Transaction>(slug, key).await? {
+    // is applied before anything is computed, so none is missed between the two writers or a
+    // crash of either. Applying is idempotent.
+    let read = if apply_refunds_kept(app, &program, &found.value, kept)
+        .await?
+        .changed
+    {
+        match app.repo.get::<Transaction>(slug, key).await? {
             Some(refunded) => refunded,
             None => return Ok(()),
         }
     } else {
         found
     };
+    let transaction = &read.value;
     if transaction.status != TransactionStatus::Recorded {
         // Done before. This may be the retry of a run that failed after marking it, so finish
         // what follows that mark; each step is idempotent.
@@ -58,7 +64,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
                 app,
                 &program,
                 partner,
-                Event::TransactionCreated(&transaction),
+                Event::TransactionCreated(transaction),
             )
             .await?;
         } else {
@@ -77,7 +83,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         }
         return settle_rewards(app, &program, key).await;
     }
-    let attributed = attribute(app, slug, &transaction).await?;
+    let attributed = attribute(app, slug, transaction).await?;
     if let Some(customer) = &transaction.customer_key {
         let partner = attributed.as_ref().ok().map(|p| p.key.as_str());
         paid(app, &program, customer, partner).await?;
@@ -86,7 +92,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         Ok(partner) => partner,
         Err(reason) => {
             app.repo
-                .modify::<Transaction, AppError>(slug, key, |tx| {
+                .modify_from::<Transaction, AppError>(slug, read, |tx| {
                     if tx.status != TransactionStatus::Recorded {
                         return Ok(false);
                     }
@@ -100,7 +106,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
     };
     let partner_key = Some(partner.key.clone());
     let now = app.now();
-    let decided = rewards_for(app, &program, &transaction, partner).await?;
+    let decided = rewards_for(app, &program, transaction, partner).await?;
     for draft in decided.drafts {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
@@ -130,9 +136,10 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         // A redelivered job finds its rewards already written; its events are deduped by id.
         record_reward(app, &program, reward, decided.holding_days).await?;
     }
+    // From the version read above: a refund that landed since is read again before the mark.
     let after = app
         .repo
-        .modify::<Transaction, AppError>(slug, key, |tx| {
+        .modify_from::<Transaction, AppError>(slug, read, |tx| {
             if tx.status != TransactionStatus::Recorded {
                 return Ok(false);
             }

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::domain::outcome::Outcome;
 use crate::domain::partner::Partner;
 use crate::domain::program::Program;
+use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{NewTransaction, Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::queue::Job;
@@ -80,9 +81,24 @@ pub async fn apply_kept_refunds(
     program: &Program,
     transaction: &Transaction,
 ) -> Result<KeptRefunds, AppError> {
+    let refunds = app
+        .repo
+        .pending_refunds(&program.slug, &transaction.key)
+        .await?;
+    apply_refunds_kept(app, program, transaction, refunds).await
+}
+
+/// [`apply_kept_refunds`] with the refunds kept under the transaction's key read already
+/// (consistently, after the transaction's write), as the commission job reads them.
+pub async fn apply_refunds_kept(
+    app: &App,
+    program: &Program,
+    transaction: &Transaction,
+    refunds: Vec<RefundSpec>,
+) -> Result<KeptRefunds, AppError> {
     let slug = program.slug.as_str();
     let mut kept = KeptRefunds::default();
-    for refund in app.repo.pending_refunds(slug, &transaction.key).await? {
+    for refund in refunds {
         kept.note(apply_refund(app, program, &transaction.key, &refund).await?);
         app.repo
             .delete_pending_refund(slug, &transaction.key, &refund.pending_id())
