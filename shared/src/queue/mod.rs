@@ -4,6 +4,7 @@
 pub mod local;
 pub mod sqs;
 
+use crate::domain::postback::Delivery;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,19 @@ pub enum Job {
         program: String,
         delivery_id: String,
         attempt: usize,
+        /// The delivery as the sender of the job last wrote it, so the worker need not read it
+        /// (absent from older jobs, and from those whose delivery is large).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery: Option<Box<Written<Delivery>>>,
     },
+}
+
+/// A record as a job's sender wrote it, with that write's version: a worker's write that is
+/// conditional on the version proves the copy current, and a refused one reads the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written<T> {
+    pub value: T,
+    pub version: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

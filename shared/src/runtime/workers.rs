@@ -4,6 +4,7 @@
 use crate::app::App;
 use crate::error::AppError;
 use crate::queue::Job;
+use crate::repo::codec::Versioned;
 use crate::usecases::commission::job::commission;
 use crate::usecases::postbacks::deliver;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -19,7 +20,14 @@ pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
             program,
             delivery_id,
             attempt,
-        } => deliver::process(app, program, delivery_id, *attempt).await,
+            delivery,
+        } => {
+            let carried = delivery.as_deref().map(|written| Versioned {
+                value: written.value.clone(),
+                version: written.version,
+            });
+            deliver::process(app, program, delivery_id, *attempt, carried).await
+        }
     }
 }
 

@@ -98,3 +98,27 @@ async fn redelivered_jobs_deliver_once(backend: Backend) {
     handle_sqs_batch(&env.app, event).await;
     assert_eq!(receiver.bodies().len(), 1);
 }
+
+scenario!(a_job_carrying_a_stale_delivery_reads_it_again);
+async fn a_job_carrying_a_stale_delivery_reads_it_again(backend: Backend) {
+    let (env, _key, receiver, _id) = super::reward_postback(backend, &[500, 200]).await;
+    // The first attempt's job carries the delivery as emitted, so the worker need not read it.
+    let messages = env.receive_postbacks().await;
+    assert_eq!(messages.len(), 1);
+    let job: Value =
+        serde_json::from_str(messages[0].body.as_deref().unwrap_or_default()).expect("a job body");
+    assert_eq!(job["delivery"]["version"], 1, "{job}");
+    let delivery_id = job["delivery_id"].as_str().unwrap_or_default().to_string();
+    let mut event = SqsEvent::default();
+    event.records = vec![messages[0].clone()];
+    handle_sqs_batch(&env.app, event.clone()).await;
+    assert_eq!(receiver.bodies().len(), 1);
+    // The same job again, its copy now stale (the attempt was recorded since): its claim is
+    // refused, the delivery read again, and the attempt is not made twice.
+    let again = handle_sqs_batch(&env.app, event).await;
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(receiver.bodies().len(), 1);
+    let stored = super::delivery(&env, &delivery_id).await;
+    assert_eq!(stored.attempts.len(), 1);
+    assert_eq!(stored.claimed, None);
+}

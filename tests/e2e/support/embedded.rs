@@ -134,6 +134,7 @@ async fn the_memory_queue_hides_delayed_and_received_messages_as_sqs_does() {
         program: "acme".into(),
         delivery_id: "d1".into(),
         attempt: 0,
+        delivery: None,
     };
     queue.send(&deliver).await.expect("send");
 

@@ -7,8 +7,9 @@ use crate::domain::event::Event;
 use crate::domain::postback::{Delivery, DeliveryStatus, Postback};
 use crate::domain::program::Program;
 use crate::error::AppError;
-use crate::queue::Job;
+use crate::repo::codec::Versioned;
 use crate::repo::core::Inserted;
+use crate::usecases::postbacks::deliver::deliver_job;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -59,21 +60,18 @@ pub async fn emit(
             created_at: now,
             updated_at: now,
         };
-        let first_attempt_pending = match app.repo.insert(&program.slug, &delivery).await? {
-            Inserted::Created => true,
-            // Emitted before: queue it again only if it never got its first attempt.
-            Inserted::Exists(existing) => {
-                existing.value.status == DeliveryStatus::Pending
-                    && existing.value.attempts.is_empty()
-            }
+        let stored = match app.repo.insert(&program.slug, &delivery).await? {
+            Inserted::Created => Versioned {
+                value: delivery,
+                version: 1,
+            },
+            Inserted::Exists(existing) => existing,
         };
-        if first_attempt_pending {
-            let job = Job::Deliver {
-                program: program.slug.clone(),
-                delivery_id: delivery.id.clone(),
-                attempt: 0,
-            };
-            app.queue.send(&job).await?;
+        // Emitted before: queued again only if it never got its first attempt.
+        if stored.value.status == DeliveryStatus::Pending && stored.value.attempts.is_empty() {
+            app.queue
+                .send(&deliver_job(&program.slug, &stored, 0))
+                .await?;
         }
     }
     Ok(())
