@@ -6,6 +6,7 @@
 
 mod actions;
 mod custom_webhook;
+mod economics;
 mod groups;
 mod idempotency;
 mod imports;

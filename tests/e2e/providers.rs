@@ -50,6 +50,12 @@ pub(crate) fn basic(user: &str, password: &str) -> String {
 /// A program with every provider's credentials, partner `pat` and customer `cust-001` of pat.
 pub(crate) async fn setup(backend: Backend, with_customer: bool) -> Env {
     let env = Env::new(backend).await;
+    configure(&env, with_customer).await;
+    env
+}
+
+/// Every provider's credentials, partner `pat` and (if asked) customer `cust-001` of pat.
+pub(crate) async fn configure(env: &Env, with_customer: bool) {
     let (status, body) = env
         .api(
             "PATCH",
@@ -73,9 +79,8 @@ pub(crate) async fn setup(backend: Backend, with_customer: bool) -> Env {
         .await;
     assert_eq!(status, 201);
     if with_customer {
-        create_customer(&env).await;
+        create_customer(env).await;
     }
-    env
 }
 
 async fn create_customer(env: &Env) {

@@ -1,6 +1,11 @@
 //! The DynamoDB adapter of the storage port: one on-demand table, keys `pk`/`sk`, one global
 //! secondary index `gsi1` (`gsi1pk`/`gsi1sk`), TTL attribute `ttl`, optimistic version `v`, and
 //! the record's document as a JSON string in `data` (exact decimals stay strings).
+//!
+//! The index holds keys only (KEYS_ONLY): an indexed item's write then costs one small index
+//! write when it is created or its index key changes, and none when only its data changes. A
+//! listing reads the keys from the index and the items by key (BatchGetItem), which is the
+//! cheaper side of the trade: listings are rare, writes are every request.
 
 use super::{Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
@@ -8,13 +13,17 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TransactWriteItem,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 pub const INDEX_NAME: &str = "gsi1";
+/// BatchGetItem's most keys per request.
+const BATCH_GET_LIMIT: usize = 100;
+/// Rounds of unprocessed keys (throttled) before a listing gives up as unavailable.
+const BATCH_GET_ROUNDS: u32 = 6;
 type Item = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
@@ -59,7 +68,8 @@ fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_string())
 }
 
-fn to_item(record: &Record, version: u64) -> Item {
+/// The item DynamoDB stores for a record at `version`.
+pub(crate) fn to_item(record: &Record, version: u64) -> Item {
     let mut item = Item::from([
         ("pk".to_string(), s(&record.pk)),
         ("sk".to_string(), s(&record.sk)),
@@ -74,6 +84,31 @@ fn to_item(record: &Record, version: u64) -> Item {
         item.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
     }
     item
+}
+
+/// An item's size by DynamoDB's billing rules: each attribute's name and value, a string by its
+/// UTF-8 bytes, a number by one byte per two significant digits plus one.
+pub(crate) fn item_size<'a>(
+    attributes: impl IntoIterator<Item = (&'a String, &'a AttributeValue)>,
+) -> usize {
+    attributes
+        .into_iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(text) => text.len(),
+                    AttributeValue::N(number) => {
+                        let digits = number
+                            .trim_start_matches('-')
+                            .replace('.', "")
+                            .trim_matches('0')
+                            .len();
+                        digits.div_ceil(2) + 1
+                    }
+                    _ => 0,
+                }
+        })
+        .sum()
 }
 
 fn from_item(item: &Item) -> Result<Record, StoreError> {
@@ -145,7 +180,7 @@ impl DynamoStore {
             .key_schema(key("gsi1sk", KeyType::Range)?)
             .projection(
                 Projection::builder()
-                    .projection_type(ProjectionType::All)
+                    .projection_type(ProjectionType::KeysOnly)
                     .build(),
             )
             .build()
@@ -331,19 +366,100 @@ impl Store for DynamoStore {
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
         let request = self.query_request(query, options);
         let out = request.send().await.map_err(failed)?;
-        let mut records = out
-            .items()
-            .iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = records.len() > options.limit || out.last_evaluated_key().is_some();
-        records.truncate(options.limit);
-        let next = if more {
-            records.last().map(Cursor::after)
-        } else {
-            None
+        let mut found = out.items().to_vec();
+        let more = found.len() > options.limit || out.last_evaluated_key().is_some();
+        found.truncate(options.limit);
+        let next = match (more, found.last()) {
+            (true, Some(last)) => Some(cursor_of(last)),
+            _ => None,
+        };
+        let records = match query {
+            Query::Partition { .. } => found.iter().map(from_item).collect::<Result<_, _>>()?,
+            // An item that left this listing (or the table) since the index saw it is left out.
+            Query::Index { pk } => self
+                .items_by_key(&found)
+                .await?
+                .into_iter()
+                .filter(|r| r.index.as_ref().is_some_and(|i| &i.pk == pk))
+                .collect(),
         };
         Ok(Page { records, next })
+    }
+}
+
+fn cursor_of(item: &Item) -> Cursor {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Cursor {
+        pk: text("pk").unwrap_or_default(),
+        sk: text("sk").unwrap_or_default(),
+        index: text("gsi1pk")
+            .zip(text("gsi1sk"))
+            .map(|(pk, sk)| IndexKey { pk, sk }),
+    }
+}
+
+fn table_key(item: &Item) -> Item {
+    item.iter()
+        .filter(|(name, _)| *name == "pk" || *name == "sk")
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+impl DynamoStore {
+    /// The items of index entries, in the entries' order (BatchGetItem answers in any order).
+    async fn items_by_key(&self, entries: &[Item]) -> Result<Vec<Record>, StoreError> {
+        let keys: Vec<Item> = entries.iter().map(table_key).collect();
+        let mut fetched: Vec<Item> = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_LIMIT) {
+            let mut pending = chunk.to_vec();
+            for round in 0..BATCH_GET_ROUNDS {
+                if pending.is_empty() {
+                    break;
+                }
+                if round > 0 {
+                    // Unprocessed keys mean throttling: back off before asking again.
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .build()
+                    .map_err(backend)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(failed)?;
+                if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                    fetched.extend(items.iter().cloned());
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "the listing's items were throttled".into(),
+                ));
+            }
+        }
+        let mut by_key: HashMap<(String, String), Item> = fetched
+            .into_iter()
+            .map(|item| {
+                let c = cursor_of(&item);
+                ((c.pk, c.sk), item)
+            })
+            .collect();
+        keys.iter()
+            .filter_map(|k| {
+                let c = cursor_of(k);
+                by_key.remove(&(c.pk, c.sk))
+            })
+            .map(|item| from_item(&item))
+            .collect()
     }
 }
 

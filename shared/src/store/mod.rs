@@ -11,6 +11,7 @@ pub mod dynamodb;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod memory;
+pub mod metered;
 
 use async_trait::async_trait;
 use base64::Engine;
