@@ -13,8 +13,8 @@ use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
 use crate::usecases::ledger::transactions::apply_refunds_kept;
-use crate::usecases::postbacks::emit::emit;
-use crate::usecases::rewards::record_reward;
+use crate::usecases::postbacks::emit::Subscriptions;
+use crate::usecases::rewards::record_reward_for;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
 pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
@@ -52,6 +52,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         found
     };
     let transaction = &read.value;
+    let mut subscriptions = Subscriptions::default();
     if transaction.status != TransactionStatus::Recorded {
         // Done before. This may be the retry of a run that failed after marking it, so finish
         // what follows that mark; each step is idempotent.
@@ -60,25 +61,27 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             .as_deref()
             .filter(|_| transaction.status == TransactionStatus::Commissioned)
         {
-            emit(
-                app,
-                &program,
-                partner,
-                Event::TransactionCreated(transaction),
-            )
-            .await?;
+            subscriptions
+                .emit(
+                    app,
+                    &program,
+                    partner,
+                    Event::TransactionCreated(transaction),
+                )
+                .await?;
         } else {
             // Refunded in full after an earlier try wrote rewards and failed before marking
             // it: the rewards it wrote must still be announced, once each.
             for reward in app.repo.rewards_of_transaction(slug, key).await? {
                 let reward = reward.value;
-                emit(
-                    app,
-                    &program,
-                    &reward.partner_key,
-                    Event::RewardCreated(&reward),
-                )
-                .await?;
+                subscriptions
+                    .emit(
+                        app,
+                        &program,
+                        &reward.partner_key,
+                        Event::RewardCreated(&reward),
+                    )
+                    .await?;
             }
         }
         return settle_rewards(app, &program, key).await;
@@ -134,7 +137,14 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             updated_at: now,
         };
         // A redelivered job finds its rewards already written; its events are deduped by id.
-        record_reward(app, &program, reward, decided.holding_days).await?;
+        record_reward_for(
+            app,
+            &program,
+            reward,
+            decided.holding_days,
+            &mut subscriptions,
+        )
+        .await?;
     }
     // From the version read above: a refund that landed since is read again before the mark.
     let after = app
@@ -156,7 +166,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             .as_deref()
             .filter(|_| after.status == TransactionStatus::Commissioned)
         {
-            emit(app, &program, partner, Event::TransactionCreated(&after)).await?;
+            subscriptions
+                .emit(app, &program, partner, Event::TransactionCreated(&after))
+                .await?;
         }
         // Also rewards an earlier, failed try wrote from an older look at the transaction.
         if after.status == TransactionStatus::Refunded || !after.amounts.refunded.is_zero() {

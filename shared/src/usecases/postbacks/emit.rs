@@ -12,6 +12,7 @@ use crate::repo::core::Inserted;
 use crate::usecases::postbacks::deliver::deliver_job;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 fn digest(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -29,10 +30,46 @@ pub async fn emit(
     partner_key: &str,
     event: Event<'_>,
 ) -> Result<(), AppError> {
-    let postbacks = app
-        .repo
-        .postbacks_of_partner(&program.slug, partner_key)
-        .await?;
+    Subscriptions::default()
+        .emit(app, program, partner_key, event)
+        .await
+}
+
+/// The postbacks of the partners one job emits to: each partner's are read once, however many
+/// events the job emits to them.
+#[derive(Default)]
+pub struct Subscriptions {
+    read: HashMap<String, Vec<Postback>>,
+}
+
+impl Subscriptions {
+    /// [`emit`], reading the partner's postbacks only if this job has not read them yet.
+    pub async fn emit(
+        &mut self,
+        app: &App,
+        program: &Program,
+        partner_key: &str,
+        event: Event<'_>,
+    ) -> Result<(), AppError> {
+        if !self.read.contains_key(partner_key) {
+            let postbacks = app
+                .repo
+                .postbacks_of_partner(&program.slug, partner_key)
+                .await?;
+            self.read.insert(partner_key.to_string(), postbacks);
+        }
+        let postbacks = self.read.get(partner_key).map_or(&[][..], Vec::as_slice);
+        emit_to(app, program, partner_key, postbacks, event).await
+    }
+}
+
+async fn emit_to(
+    app: &App,
+    program: &Program,
+    partner_key: &str,
+    postbacks: &[Postback],
+    event: Event<'_>,
+) -> Result<(), AppError> {
     let kind = event.kind();
     let subscribed: Vec<&Postback> = postbacks
         .iter()
