@@ -15,7 +15,11 @@ pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
         Job::Commission {
             program,
             transaction_key,
-        } => commission(app, program, transaction_key).await,
+            program_record,
+        } => {
+            let read = program_record.as_deref().cloned();
+            commission(app, program, transaction_key, read).await
+        }
         Job::Deliver {
             program,
             delivery_id,

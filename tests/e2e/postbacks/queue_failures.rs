@@ -138,6 +138,7 @@ async fn a_commission_retried_after_a_full_refund_still_announces_its_rewards(ba
     let job = Job::Commission {
         program: "acme".into(),
         transaction_key: "ext-tx-12345".into(),
+        program_record: None,
     };
     flaky.refuse(true);
     assert!(process_job(&env.app, &job).await.is_err());
@@ -217,6 +218,7 @@ async fn a_refund_retried_after_a_failure_settles_and_tells_the_partner_once(bac
     let job = Job::Commission {
         program: "acme".into(),
         transaction_key: "ext-tx-12345".into(),
+        program_record: None,
     };
     process_job(&env.app, &job).await.expect("the job");
     assert_eq!(reward_status(&env).await, "declined");

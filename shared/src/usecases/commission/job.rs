@@ -5,6 +5,7 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
+use crate::domain::program::Program;
 use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
@@ -17,8 +18,19 @@ use crate::usecases::postbacks::emit::Subscriptions;
 use crate::usecases::rewards::record_reward_for;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
-pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
-    let Some(program) = app.repo.get_program(program).await?.map(|v| v.value) else {
+/// `program_record` is the program as the job's sender read it (without credentials); without
+/// it the program is read here.
+pub async fn commission(
+    app: &App,
+    program: &str,
+    key: &str,
+    program_record: Option<Program>,
+) -> Result<(), AppError> {
+    let found = match program_record.filter(|p| p.slug == program) {
+        Some(record) => Some(record),
+        None => app.repo.get_program(program).await?.map(|v| v.value),
+    };
+    let Some(program) = found else {
         tracing::warn!(
             program,
             transaction = key,

@@ -145,6 +145,7 @@ pub async fn enqueue_commission(app: &App, program: &str, key: &str) -> Result<(
     let job = Job::Commission {
         program: program.to_string(),
         transaction_key: key.to_string(),
+        program_record: None,
     };
     app.queue.send(&job).await?;
     Ok(())
