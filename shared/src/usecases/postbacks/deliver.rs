@@ -42,7 +42,7 @@ pub async fn process(
             },
         };
         match claim(app, program, attempt, delivery).await? {
-            Claim::Taken(claimed) => break claimed,
+            Claim::Taken(claimed) => break *claimed,
             Claim::Refused if from_copy => continue,
             Claim::Refused | Claim::Left => return Ok(()),
         }
@@ -52,7 +52,7 @@ pub async fn process(
 
 /// What a job found when it went to claim its attempt.
 enum Claim {
-    Taken(Versioned<Delivery>),
+    Taken(Box<Versioned<Delivery>>),
     /// Its version changed since it was read: another copy of this job claimed it first, or the
     /// job's own copy of the delivery is stale.
     Refused,
@@ -95,7 +95,7 @@ async fn claim(
     match app.repo.update(program, &delivery).await {
         Ok(()) => {
             delivery.version += 1;
-            Ok(Claim::Taken(delivery))
+            Ok(Claim::Taken(Box::new(delivery)))
         }
         Err(StoreError::VersionConflict { .. }) => Ok(Claim::Refused),
         Err(e) => Err(e.into()),
