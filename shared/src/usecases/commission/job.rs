@@ -119,6 +119,8 @@ pub async fn commission(
             return Ok(());
         }
     };
+    // The partner lists their postbacks: none to read when they have none.
+    subscriptions.know(app, slug, &partner).await?;
     let partner_key = Some(partner.key.clone());
     let now = app.now();
     let decided = rewards_for(app, &program, transaction, partner).await?;

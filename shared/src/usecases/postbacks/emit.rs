@@ -4,6 +4,7 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
+use crate::domain::partner::Partner;
 use crate::domain::postback::{Delivery, DeliveryStatus, Postback};
 use crate::domain::program::Program;
 use crate::error::AppError;
@@ -43,6 +44,28 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
+    /// Takes the postbacks `partner` lists as theirs, read by id (none when they list none);
+    /// a partner from before the list is left to the listing of its postbacks.
+    pub async fn know(
+        &mut self,
+        app: &App,
+        program: &str,
+        partner: &Partner,
+    ) -> Result<(), AppError> {
+        let Some(ids) = &partner.postback_ids else {
+            return Ok(());
+        };
+        let mut postbacks = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(found) = app.repo.find::<Postback>(program, id).await? {
+                postbacks.push(found);
+            }
+        }
+        postbacks.retain(|p| p.partner_key == partner.key);
+        self.read.insert(partner.key.clone(), postbacks);
+        Ok(())
+    }
+
     /// [`emit`], reading the partner's postbacks only if this job has not read them yet.
     pub async fn emit(
         &mut self,
