@@ -336,3 +336,31 @@ async fn rules_match_the_custom_webhooks_campaign_recurring_and_source(backend: 
         ]
     );
 }
+
+scenario!(a_commission_job_carrying_its_program_decides_by_it_without_reading_it);
+async fn a_commission_job_carrying_its_program_decides_by_it_without_reading_it(backend: Backend) {
+    use partnerhook::queue::Job;
+    let env = Env::new(backend).await;
+    crate::support::partner(&env, "pat", Some("P-001"), None).await;
+    let program = env.app.repo.get_program("acme").await.expect("read");
+    let program = program.expect("the program").value;
+    let job = Job::commission(&program, "ext-tx-12345");
+    // The job names no credential of the program.
+    let text = serde_json::to_string(&job).expect("a job body");
+    assert!(!program.custom_webhook_secrets.is_empty());
+    for secret in &program.custom_webhook_secrets {
+        assert!(!text.contains(secret.as_str()), "{text}");
+    }
+    let (status, answer) = env.post_signed(crate::support::SEED).await;
+    assert_eq!(status, 200, "{answer}");
+    // The plan changes once the sale was recorded: the job decides by the program as it was
+    // read when the sale came (20 % of 167.23).
+    set_plan(&env, json!({"levels": ["50"]})).await;
+    let replayed: Job = serde_json::from_str(&text).expect("the job read back");
+    partnerhook::runtime::workers::process_job(&env.app, &replayed)
+        .await
+        .expect("the job");
+    let rewards = crate::support::rewards(&env, "ext-tx-12345").await;
+    assert_eq!(rewards.len(), 1);
+    assert_eq!(rewards[0]["amount"], 3345);
+}

@@ -15,6 +15,22 @@ pub struct Partner {
     #[serde(default)]
     pub group_key: Option<String>,
     pub created_at: Millis,
+    /// The ids of the partner's postbacks, kept on the partner so that a job that read it knows
+    /// whether anyone listens without a query: added before a postback is written, removed
+    /// after it is deleted, so it never misses one. `None` for a partner from before it (its
+    /// postbacks are found in their listing). Not shown by the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postback_ids: Option<Vec<String>>,
+}
+
+impl Partner {
+    /// The partner as the API shows it: without the ids of its postbacks.
+    pub fn shown(&self) -> Self {
+        Self {
+            postback_ids: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// A partner as an admin (`POST /v1/partners`) or an incoming webhook describes it.

@@ -52,7 +52,7 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     pub at: Millis,
     pub status_code: Option<u16>,
@@ -64,7 +64,7 @@ pub struct Attempt {
 }
 
 /// One event for one postback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub id: String,
     pub program: String,

@@ -4,7 +4,7 @@
 
 use crate::domain::time::{Clock, Millis};
 use crate::repo::codec::{decode, encode, Entity, Keyed, Versioned};
-use crate::store::{Cursor, Insert, Page, Query, QueryOptions, Store, StoreError};
+use crate::store::{Cursor, Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -164,7 +164,16 @@ impl Repo {
 
     /// Every record a query finds, page after page (for small partitions).
     pub async fn all<T: DeserializeOwned>(&self, query: Query) -> Result<Vec<T>, StoreError> {
-        let mut items = Vec::new();
+        self.all_records(query)
+            .await?
+            .into_iter()
+            .map(|record| decode(record).map(|v| v.value))
+            .collect()
+    }
+
+    /// [`Repo::all`] undecoded, for a partition that holds records of several kinds.
+    pub async fn all_records(&self, query: Query) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::new();
         let mut cursor = None;
         loop {
             let options = QueryOptions {
@@ -175,12 +184,10 @@ impl Repo {
                 consistent: matches!(query, Query::Partition { .. }),
             };
             let page = self.store.query(&query, &options).await?;
-            for record in page.records {
-                items.push(decode(record)?.value);
-            }
+            records.extend(page.records);
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(items),
+                None => return Ok(records),
             }
         }
     }

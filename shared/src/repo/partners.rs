@@ -1,4 +1,4 @@
-//! Partners, with the aliases that keep their ids unique.
+//! Partners, with the aliases that keep their ids unique and the ids of their postbacks.
 
 use crate::domain::partner::Partner;
 use crate::repo::codec::{encode, encode_at};
@@ -57,5 +57,59 @@ impl Repo {
             Some(alias) => self.find(program, &alias.value.partner_key).await,
             None => Ok(None),
         }
+    }
+}
+
+impl Repo {
+    /// Notes a postback on its partner, before the postback is written, so a job that reads the
+    /// partner never misses it. A partner from before the list starts it from the listing of
+    /// its postbacks.
+    pub async fn note_postback(
+        &self,
+        program: &str,
+        partner_key: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let Some(current) = self.get::<Partner>(program, partner_key).await? else {
+            return Ok(());
+        };
+        let listed: Vec<String> = match current.value.postback_ids {
+            Some(_) => Vec::new(),
+            None => self
+                .postbacks_of_partner(program, partner_key)
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect(),
+        };
+        self.modify_from::<Partner, StoreError>(program, current, |p| {
+            let ids = p.postback_ids.get_or_insert_with(|| listed.clone());
+            if ids.iter().any(|known| known == id) {
+                return Ok(false);
+            }
+            ids.push(id.to_string());
+            Ok(true)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a postback on its partner, once the postback is deleted.
+    pub async fn forget_postback(
+        &self,
+        program: &str,
+        partner_key: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        self.modify::<Partner, StoreError>(program, partner_key, |p| {
+            let Some(ids) = p.postback_ids.as_mut() else {
+                return Ok(false);
+            };
+            let before = ids.len();
+            ids.retain(|known| known != id);
+            Ok(ids.len() != before)
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -1,9 +1,10 @@
 //! What lives in a transaction's partition besides the transaction: refunds that came first,
-//! and its rewards.
+//! and its rewards; and the transaction read with its kept refunds at once.
 
 use crate::domain::plan::MAX_LEVELS;
 use crate::domain::refund::RefundSpec;
 use crate::domain::reward::Reward;
+use crate::domain::transaction::Transaction;
 use crate::repo::codec::{decode, encode_at, Versioned};
 use crate::repo::core::Repo;
 use crate::repo::keys;
@@ -44,6 +45,30 @@ impl Repo {
             sk_prefix: keys::PENDING_REFUND_PREFIX.into(),
         };
         self.all(query).await
+    }
+
+    /// A transaction with the refunds kept for it, in one consistent read of its partition
+    /// (its rewards and clawbacks, read too, are left out).
+    pub async fn transaction_with_kept_refunds(
+        &self,
+        program: &str,
+        key: &str,
+    ) -> Result<(Option<Versioned<Transaction>>, Vec<RefundSpec>), StoreError> {
+        let query = Query::Partition {
+            pk: keys::transaction_partition(program, key),
+            sk_prefix: String::new(),
+        };
+        let (_, transaction_sk) = keys::transaction(program, key);
+        let mut transaction = None;
+        let mut kept = Vec::new();
+        for record in self.all_records(query).await? {
+            if record.sk == transaction_sk {
+                transaction = Some(decode(record)?);
+            } else if record.sk.starts_with(keys::PENDING_REFUND_PREFIX) {
+                kept.push(decode(record)?.value);
+            }
+        }
+        Ok((transaction, kept))
     }
 
     pub async fn rewards_of_transaction(

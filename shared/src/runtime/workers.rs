@@ -4,6 +4,7 @@
 use crate::app::App;
 use crate::error::AppError;
 use crate::queue::Job;
+use crate::repo::codec::Versioned;
 use crate::usecases::commission::job::commission;
 use crate::usecases::postbacks::deliver;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -14,12 +15,23 @@ pub async fn process_job(app: &App, job: &Job) -> Result<(), AppError> {
         Job::Commission {
             program,
             transaction_key,
-        } => commission(app, program, transaction_key).await,
+            program_record,
+        } => {
+            let read = program_record.as_deref().cloned();
+            commission(app, program, transaction_key, read).await
+        }
         Job::Deliver {
             program,
             delivery_id,
             attempt,
-        } => deliver::process(app, program, delivery_id, *attempt).await,
+            delivery,
+        } => {
+            let carried = delivery.as_deref().map(|written| Versioned {
+                value: written.value.clone(),
+                version: written.version,
+            });
+            deliver::process(app, program, delivery_id, *attempt, carried).await
+        }
     }
 }
 

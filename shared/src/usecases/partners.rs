@@ -42,6 +42,7 @@ pub async fn create(
         referring_partner_key,
         group_key: None,
         created_at: app.now(),
+        postback_ids: Some(Vec::new()),
     };
     match app.repo.insert_partner(slug, &partner).await? {
         PartnerInsert::Created => {
@@ -55,6 +56,7 @@ pub async fn create(
             let same = Partner {
                 created_at: existing.created_at,
                 group_key: existing.group_key.clone(),
+                postback_ids: existing.postback_ids.clone(),
                 ..partner
             } == existing;
             if same {

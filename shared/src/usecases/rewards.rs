@@ -12,28 +12,42 @@ use crate::error::AppError;
 use crate::repo::codec::RewardDue;
 use crate::repo::core::Inserted;
 use crate::repo::keys;
-use crate::usecases::postbacks::emit::emit;
+use crate::usecases::postbacks::emit::{emit, Subscriptions};
 
 /// Writes a new reward (started on `holding_days`, its plan's) or finds the one a retry wrote
 /// first, and announces it; returns the reward as stored.
 pub async fn record_reward(
     app: &App,
     program: &Program,
+    reward: Reward,
+    holding_days: u32,
+) -> Result<Reward, AppError> {
+    let mut subscriptions = Subscriptions::default();
+    record_reward_for(app, program, reward, holding_days, &mut subscriptions).await
+}
+
+/// [`record_reward`] within a job that emits more events (`subscriptions`: the postbacks it has
+/// read so far).
+pub async fn record_reward_for(
+    app: &App,
+    program: &Program,
     mut reward: Reward,
     holding_days: u32,
+    subscriptions: &mut Subscriptions,
 ) -> Result<Reward, AppError> {
     lifecycle::start(&mut reward, holding_days);
     let reward = match app.repo.insert_reward(&program.slug, &reward).await? {
         Inserted::Created => reward,
         Inserted::Exists(existing) => existing.value,
     };
-    emit(
-        app,
-        program,
-        &reward.partner_key,
-        Event::RewardCreated(&reward),
-    )
-    .await?;
+    subscriptions
+        .emit(
+            app,
+            program,
+            &reward.partner_key,
+            Event::RewardCreated(&reward),
+        )
+        .await?;
     Ok(reward)
 }
 

@@ -258,9 +258,11 @@ async fn engine(program: &Plan, groups: &[Plan], steps: &[Step]) -> Vec<Vec<Expe
                 let key = format!("tx{i}");
                 let tx = transaction(&key, sale, app.now());
                 app.repo.insert(slug, &tx).await.expect("recorded");
-                commission(app, slug, &key).await.expect("commissioned");
+                commission(app, slug, &key, None)
+                    .await
+                    .expect("commissioned");
                 if *again {
-                    commission(app, slug, &key).await.expect("again");
+                    commission(app, slug, &key, None).await.expect("again");
                 }
                 let mut rewards: Vec<Expected> = app
                     .repo

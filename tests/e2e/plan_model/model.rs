@@ -110,13 +110,17 @@ impl Model {
             Some(g) => &groups[*g],
             None => program,
         };
+        // Only a plan that decides by a count counts the sale: tiers the partner's month, a
+        // duration the customer's payments.
         let month = self
             .month_sales
             .entry((sale.partner, sale.date.0, sale.date.1))
             .or_default();
-        *month += 1;
+        if !plan.tiers.is_empty() {
+            *month += 1;
+        }
         let month_sales = *month;
-        if let Some(customer) = sale.customer {
+        if let Some(customer) = sale.customer.filter(|_| plan.limit.is_some()) {
             let (count, first) = self.payments.entry(customer).or_insert((0, sale.date));
             *count += 1;
             let covered = match plan.limit {

@@ -98,3 +98,77 @@ async fn redelivered_jobs_deliver_once(backend: Backend) {
     handle_sqs_batch(&env.app, event).await;
     assert_eq!(receiver.bodies().len(), 1);
 }
+
+scenario!(a_job_carrying_a_stale_delivery_reads_it_again);
+async fn a_job_carrying_a_stale_delivery_reads_it_again(backend: Backend) {
+    let (env, _key, receiver, _id) = super::reward_postback(backend, &[500, 200]).await;
+    // The first attempt's job carries the delivery as emitted, so the worker need not read it.
+    let messages = env.receive_postbacks().await;
+    assert_eq!(messages.len(), 1);
+    let job: Value =
+        serde_json::from_str(messages[0].body.as_deref().unwrap_or_default()).expect("a job body");
+    assert_eq!(job["delivery"]["version"], 1, "{job}");
+    let delivery_id = job["delivery_id"].as_str().unwrap_or_default().to_string();
+    let mut event = SqsEvent::default();
+    event.records = vec![messages[0].clone()];
+    handle_sqs_batch(&env.app, event.clone()).await;
+    assert_eq!(receiver.bodies().len(), 1);
+    // The same job again, its copy now stale (the attempt was recorded since): its claim is
+    // refused, the delivery read again, and the attempt is not made twice.
+    let again = handle_sqs_batch(&env.app, event).await;
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(receiver.bodies().len(), 1);
+    let stored = super::delivery(&env, &delivery_id).await;
+    assert_eq!(stored.attempts.len(), 1);
+    assert_eq!(stored.claimed, None);
+}
+
+scenario!(a_partner_lists_its_postbacks_and_one_from_before_the_list_is_still_told);
+async fn a_partner_lists_its_postbacks_and_one_from_before_the_list_is_still_told(
+    backend: Backend,
+) {
+    use partnerhook::domain::partner::Partner;
+    let env = Env::new(backend).await;
+    let key = partner_with_key(&env, "pat", Some("P-001")).await;
+    let receiver = Receiver::start(&[]).await;
+    let first = register(&env, &key, &receiver.url, &["reward.created"]).await;
+    let first = first["id"].as_str().unwrap_or_default().to_string();
+    let stored = |env: &Env| {
+        let repo = env.app.repo.clone();
+        async move {
+            repo.get::<Partner>("acme", "pat")
+                .await
+                .expect("read")
+                .expect("the partner")
+        }
+    };
+    assert_eq!(
+        stored(&env).await.value.postback_ids,
+        Some(vec![first.clone()])
+    );
+    // The API does not show the list.
+    let (_, shown) = env.api("GET", "/v1/partners/pat", None).await;
+    assert!(shown.get("postback_ids").is_none(), "{shown}");
+
+    // A partner record from before the list: its postbacks are found in their listing, and
+    // the next one created starts the list with them.
+    let mut old = stored(&env).await;
+    old.value.postback_ids = None;
+    env.app.repo.update("acme", &old).await.expect("write");
+    env.post_signed(SEED).await;
+    env.run_worker().await;
+    env.run_postback_worker().await;
+    assert_eq!(receiver.bodies().len(), 1);
+    let second = register(&env, &key, &receiver.url, &["transaction.created"]).await;
+    let second = second["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        stored(&env).await.value.postback_ids,
+        Some(vec![first.clone(), second.clone()])
+    );
+
+    // A deleted postback leaves the list.
+    let path = format!("/v1/postbacks/{first}");
+    let (status, _) = crate::support::as_partner(&env, &key, "DELETE", &path, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(stored(&env).await.value.postback_ids, Some(vec![second]));
+}

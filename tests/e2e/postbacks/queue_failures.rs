@@ -78,13 +78,15 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back(backend
     // Attempt 1 fails at the endpoint, and queueing attempt 2 fails too: the job reports failure.
     flaky.sent.lock().expect("lock").clear();
     flaky.refuse(true);
-    assert!(deliver::process(&env.app, "acme", &id, 0).await.is_err());
+    assert!(deliver::process(&env.app, "acme", &id, 0, None)
+        .await
+        .is_err());
     flaky.refuse(false);
     assert_eq!(delivery(&env, &id).await.attempts.len(), 1);
     assert!(flaky.sent.lock().expect("lock").is_empty());
 
     // SQS hands the job back: the attempt is not made again, but attempt 2 is queued.
-    deliver::process(&env.app, "acme", &id, 0)
+    deliver::process(&env.app, "acme", &id, 0, None)
         .await
         .expect("job again");
     assert_eq!(receiver.bodies().len(), 1);
@@ -96,7 +98,7 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back(backend
     // Attempt 2 fails too. Once the delivery has failed, a manual retry whose queueing failed
     // can be asked for again.
     make_due(&env, &id).await;
-    deliver::process(&env.app, "acme", &id, 1)
+    deliver::process(&env.app, "acme", &id, 1, None)
         .await
         .expect("attempt 2");
     assert_eq!(delivery(&env, &id).await.attempts.len(), 2);
@@ -117,7 +119,7 @@ async fn a_retry_whose_queueing_failed_is_queued_when_its_job_comes_back(backend
     flaky.refuse(false);
     let (status, body) = as_partner(&env, &key, "POST", &retry, None).await;
     assert_eq!(status, 200, "{body}");
-    deliver::process(&env.app, "acme", &id, 2)
+    deliver::process(&env.app, "acme", &id, 2, None)
         .await
         .expect("manual attempt");
     let d = delivery(&env, &id).await;
@@ -136,6 +138,7 @@ async fn a_commission_retried_after_a_full_refund_still_announces_its_rewards(ba
     let job = Job::Commission {
         program: "acme".into(),
         transaction_key: "ext-tx-12345".into(),
+        program_record: None,
     };
     flaky.refuse(true);
     assert!(process_job(&env.app, &job).await.is_err());
@@ -215,6 +218,7 @@ async fn a_refund_retried_after_a_failure_settles_and_tells_the_partner_once(bac
     let job = Job::Commission {
         program: "acme".into(),
         transaction_key: "ext-tx-12345".into(),
+        program_record: None,
     };
     process_job(&env.app, &job).await.expect("the job");
     assert_eq!(reward_status(&env).await, "declined");

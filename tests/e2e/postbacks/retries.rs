@@ -92,7 +92,7 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled(ba
             (expected * 8 / 10 - 50..=expected * 12 / 10 + 50).contains(&planned),
             "wait {n}: {planned} ms, schedule {expected} ms ±20 %"
         );
-        deliver::process(&env.app, "acme", &id, n + 1)
+        deliver::process(&env.app, "acme", &id, n + 1, None)
             .await
             .expect("early job");
         assert_eq!(
@@ -101,7 +101,7 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled(ba
             "an early job must wait"
         );
         make_due(&env, &id).await;
-        deliver::process(&env.app, "acme", &id, n + 1)
+        deliver::process(&env.app, "acme", &id, n + 1, None)
             .await
             .expect("due job");
     }
@@ -110,7 +110,7 @@ async fn a_failing_endpoint_is_retried_over_a_day_then_given_up_then_disabled(ba
     assert_eq!((d.attempts.len(), d.next_attempt_at), (8, None));
     assert_eq!(receiver.bodies().len(), 8);
     // A stale copy of any earlier job changes nothing.
-    deliver::process(&env.app, "acme", &id, 3)
+    deliver::process(&env.app, "acme", &id, 3, None)
         .await
         .expect("stale job");
     assert_eq!(receiver.bodies().len(), 8);

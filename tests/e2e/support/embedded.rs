@@ -124,6 +124,7 @@ async fn the_memory_queue_hides_delayed_and_received_messages_as_sqs_does() {
     let job = |key: &str| Job::Commission {
         program: "acme".into(),
         transaction_key: key.into(),
+        program_record: None,
     };
     queue
         .send_after(&job("later"), Duration::from_secs(3600))
@@ -134,6 +135,7 @@ async fn the_memory_queue_hides_delayed_and_received_messages_as_sqs_does() {
         program: "acme".into(),
         delivery_id: "d1".into(),
         attempt: 0,
+        delivery: None,
     };
     queue.send(&deliver).await.expect("send");
 

@@ -43,9 +43,8 @@ async fn create_partner(
     admin: Admin,
     JsonBody(input): JsonBody<PartnerInput>,
 ) -> Result<Response, AppError> {
-    Ok(created_or_found(
-        partners::create(&app, &admin.program, input).await?,
-    ))
+    let (partner, created) = partners::create(&app, &admin.program, input).await?;
+    Ok(created_or_found((partner.shown(), created)))
 }
 
 #[utoipa::path(
@@ -68,7 +67,7 @@ async fn list_partners(
         keys::partners(&admin.program.slug),
         &paging,
         false,
-        to_value,
+        |partner: &Partner| to_value(&partner.shown()),
     )
     .await
 }
@@ -93,7 +92,7 @@ async fn get_partner(
         .find::<Partner>(&admin.program.slug, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no partner has the key {key:?}")))?;
-    Ok(Json(to_value(&partner)))
+    Ok(Json(to_value(&partner.shown())))
 }
 
 /// `PATCH /v1/partners/{key}`: the partner's group; `null` puts them back under the program's
@@ -133,7 +132,7 @@ async fn patch_partner(
         ));
     };
     let partner = groups::set_partner_group(&app, &admin.program.slug, &key, group_key).await?;
-    Ok(Json(to_value(&partner)))
+    Ok(Json(to_value(&partner.shown())))
 }
 
 /// Issues a partner its API key; shown once, stored as a digest.

@@ -137,6 +137,11 @@ async fn create_postback(
         created_at: now,
         updated_at: now,
     };
+    // Noted on the partner first: a crash in between leaves an id that names nothing, which
+    // costs a read, never a missed event.
+    app.repo
+        .note_postback(&auth.program.slug, &auth.partner_key, &created.id)
+        .await?;
     app.repo.insert(&auth.program.slug, &created).await?;
     let mut view = view(&created);
     view["secret"] = json!(secret);
@@ -258,6 +263,9 @@ async fn delete_postback(
 ) -> Result<StatusCode, AppError> {
     own_postback(&app, &auth, &id).await?;
     app.repo.delete::<Postback>(&auth.program.slug, &id).await?;
+    app.repo
+        .forget_postback(&auth.program.slug, &auth.partner_key, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

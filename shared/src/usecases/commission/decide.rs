@@ -1,7 +1,7 @@
 //! Which plan a sale follows and what it decides: the attributed partner's group plan, else the
-//! program's; the sale counted once among the partner's sales this month and its customer's
-//! payments; then the rewards up the referral chain, which follow the seller's plan at every
-//! level.
+//! program's; the sale counted once among the partner's sales this month (when the plan has
+//! tiers) and its customer's payments (when it has a duration); then the rewards up the
+//! referral chain, which follow the seller's plan at every level.
 
 use crate::app::App;
 use crate::domain::counter::Counter;
@@ -46,9 +46,24 @@ pub async fn rewards_for(
     let slug = program.slug.as_str();
     let plan = plan_of(app, program, &partner).await?;
     let date = sale_date(tx);
-    let month = Counter::for_partner_month(&partner.key, &month_of(date));
-    let (month_sales, _) = app.repo.count_once(slug, &month, &tx.key, date).await?;
-    let customer = match &tx.customer_key {
+    // Counting costs a read and a write per counter, so a sale is counted only where its plan
+    // decides by the count: the partner's month for tiers, the customer's payments for a
+    // duration. Sales made under a plan without them are not counted.
+    let month_sales = if plan.tiers.is_empty() {
+        0
+    } else {
+        let month = Counter::for_partner_month(&partner.key, &month_of(date));
+        app.repo
+            .count_once(slug, &month, &tx.key, date)
+            .await?
+            .0
+            .ordinal
+    };
+    let customer = match tx
+        .customer_key
+        .as_deref()
+        .filter(|_| plan.duration.is_some())
+    {
         Some(customer) => {
             let id = Counter::for_customer(customer);
             let (counted, first_at) = app.repo.count_once(slug, &id, &tx.key, date).await?;
@@ -56,7 +71,7 @@ pub async fn rewards_for(
         }
         None => None,
     };
-    let sale = Sale::of(tx, month_sales.ordinal, customer);
+    let sale = Sale::of(tx, month_sales, customer);
     let Some(decision) = plan.decide(&sale, program.currency) else {
         tracing::info!(
             program = slug,

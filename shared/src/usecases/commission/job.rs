@@ -5,6 +5,7 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
+use crate::domain::program::Program;
 use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
@@ -12,13 +13,24 @@ use crate::usecases::commission::attribution::attribute;
 use crate::usecases::commission::decide::rewards_for;
 use crate::usecases::customers::manage::paid;
 use crate::usecases::ledger::refunds::settle_rewards;
-use crate::usecases::ledger::transactions::apply_kept_refunds;
-use crate::usecases::postbacks::emit::emit;
-use crate::usecases::rewards::record_reward;
+use crate::usecases::ledger::transactions::apply_refunds_kept;
+use crate::usecases::postbacks::emit::Subscriptions;
+use crate::usecases::rewards::record_reward_for;
 
 /// Runs one commission job: attributes the transaction, writes the plan's rewards, marks it.
-pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppError> {
-    let Some(program) = app.repo.get_program(program).await?.map(|v| v.value) else {
+/// `program_record` is the program as the job's sender read it (without credentials); without
+/// it the program is read here.
+pub async fn commission(
+    app: &App,
+    program: &str,
+    key: &str,
+    program_record: Option<Program>,
+) -> Result<(), AppError> {
+    let found = match program_record.filter(|p| p.slug == program) {
+        Some(record) => Some(record),
+        None => app.repo.get_program(program).await?.map(|v| v.value),
+    };
+    let Some(program) = found else {
         tracing::warn!(
             program,
             transaction = key,
@@ -27,7 +39,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     let slug = program.slug.as_str();
-    let Some(found) = app.repo.find::<Transaction>(slug, key).await? else {
+    // One consistent read of the transaction's partition finds it and the refunds kept for it.
+    let (found, kept) = app.repo.transaction_with_kept_refunds(slug, key).await?;
+    let Some(found) = found else {
         tracing::warn!(
             program = slug,
             transaction = key,
@@ -36,16 +50,21 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         return Ok(());
     };
     // The choke point of refund-before-payment: whatever refund was kept for this transaction
-    // (read consistently) is applied before anything is computed, so none is missed between
-    // the two writers or a crash of either. Applying is idempotent.
-    let transaction = if apply_kept_refunds(app, &program, &found).await?.changed {
-        match app.repo.find::<Transaction>(slug, key).await? {
+    // is applied before anything is computed, so none is missed between the two writers or a
+    // crash of either. Applying is idempotent.
+    let read = if apply_refunds_kept(app, &program, &found.value, kept)
+        .await?
+        .changed
+    {
+        match app.repo.get::<Transaction>(slug, key).await? {
             Some(refunded) => refunded,
             None => return Ok(()),
         }
     } else {
         found
     };
+    let transaction = &read.value;
+    let mut subscriptions = Subscriptions::default();
     if transaction.status != TransactionStatus::Recorded {
         // Done before. This may be the retry of a run that failed after marking it, so finish
         // what follows that mark; each step is idempotent.
@@ -54,30 +73,32 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             .as_deref()
             .filter(|_| transaction.status == TransactionStatus::Commissioned)
         {
-            emit(
-                app,
-                &program,
-                partner,
-                Event::TransactionCreated(&transaction),
-            )
-            .await?;
+            subscriptions
+                .emit(
+                    app,
+                    &program,
+                    partner,
+                    Event::TransactionCreated(transaction),
+                )
+                .await?;
         } else {
             // Refunded in full after an earlier try wrote rewards and failed before marking
             // it: the rewards it wrote must still be announced, once each.
             for reward in app.repo.rewards_of_transaction(slug, key).await? {
                 let reward = reward.value;
-                emit(
-                    app,
-                    &program,
-                    &reward.partner_key,
-                    Event::RewardCreated(&reward),
-                )
-                .await?;
+                subscriptions
+                    .emit(
+                        app,
+                        &program,
+                        &reward.partner_key,
+                        Event::RewardCreated(&reward),
+                    )
+                    .await?;
             }
         }
         return settle_rewards(app, &program, key).await;
     }
-    let attributed = attribute(app, slug, &transaction).await?;
+    let attributed = attribute(app, slug, transaction).await?;
     if let Some(customer) = &transaction.customer_key {
         let partner = attributed.as_ref().ok().map(|p| p.key.as_str());
         paid(app, &program, customer, partner).await?;
@@ -86,7 +107,7 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
         Ok(partner) => partner,
         Err(reason) => {
             app.repo
-                .modify::<Transaction, AppError>(slug, key, |tx| {
+                .modify_from::<Transaction, AppError>(slug, read, |tx| {
                     if tx.status != TransactionStatus::Recorded {
                         return Ok(false);
                     }
@@ -98,9 +119,11 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             return Ok(());
         }
     };
+    // The partner lists their postbacks: none to read when they have none.
+    subscriptions.know(app, slug, &partner).await?;
     let partner_key = Some(partner.key.clone());
     let now = app.now();
-    let decided = rewards_for(app, &program, &transaction, partner).await?;
+    let decided = rewards_for(app, &program, transaction, partner).await?;
     for draft in decided.drafts {
         let reward = Reward {
             key: Reward::key_for(key, draft.level),
@@ -128,11 +151,19 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             updated_at: now,
         };
         // A redelivered job finds its rewards already written; its events are deduped by id.
-        record_reward(app, &program, reward, decided.holding_days).await?;
+        record_reward_for(
+            app,
+            &program,
+            reward,
+            decided.holding_days,
+            &mut subscriptions,
+        )
+        .await?;
     }
+    // From the version read above: a refund that landed since is read again before the mark.
     let after = app
         .repo
-        .modify::<Transaction, AppError>(slug, key, |tx| {
+        .modify_from::<Transaction, AppError>(slug, read, |tx| {
             if tx.status != TransactionStatus::Recorded {
                 return Ok(false);
             }
@@ -149,7 +180,9 @@ pub async fn commission(app: &App, program: &str, key: &str) -> Result<(), AppEr
             .as_deref()
             .filter(|_| after.status == TransactionStatus::Commissioned)
         {
-            emit(app, &program, partner, Event::TransactionCreated(&after)).await?;
+            subscriptions
+                .emit(app, &program, partner, Event::TransactionCreated(&after))
+                .await?;
         }
         // Also rewards an earlier, failed try wrote from an older look at the transaction.
         if after.status == TransactionStatus::Refunded || !after.amounts.refunded.is_zero() {

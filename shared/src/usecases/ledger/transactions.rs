@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::domain::outcome::Outcome;
 use crate::domain::partner::Partner;
 use crate::domain::program::Program;
-use crate::domain::refund::refunds_by_customer;
+use crate::domain::refund::{refunds_by_customer, RefundSpec};
 use crate::domain::transaction::{NewTransaction, Transaction, TransactionStatus};
 use crate::error::AppError;
 use crate::queue::Job;
@@ -51,7 +51,10 @@ pub async fn record_transaction(
             }
             let fully_refunded = settle_kept_refunds(app, program, &stored).await?;
             if stored.status == TransactionStatus::Recorded && !fully_refunded {
-                enqueue_commission(app, slug, &stored.key).await?;
+                // The program read for this sale rides along: the job need not read it again.
+                app.queue
+                    .send(&Job::commission(program, &stored.key))
+                    .await?;
             }
             Ok(match (was_new, fully_refunded) {
                 (false, _) => Outcome::Skipped,
@@ -87,9 +90,24 @@ pub async fn apply_kept_refunds(
     program: &Program,
     transaction: &Transaction,
 ) -> Result<KeptRefunds, AppError> {
+    let refunds = app
+        .repo
+        .pending_refunds(&program.slug, &transaction.key)
+        .await?;
+    apply_refunds_kept(app, program, transaction, refunds).await
+}
+
+/// [`apply_kept_refunds`] with the refunds kept under the transaction's key read already
+/// (consistently, after the transaction's write), as the commission job reads them.
+pub async fn apply_refunds_kept(
+    app: &App,
+    program: &Program,
+    transaction: &Transaction,
+    refunds: Vec<RefundSpec>,
+) -> Result<KeptRefunds, AppError> {
     let slug = program.slug.as_str();
     let mut kept = KeptRefunds::default();
-    for refund in app.repo.pending_refunds(slug, &transaction.key).await? {
+    for refund in refunds {
         kept.note(apply_refund(app, program, &transaction.key, &refund).await?);
         app.repo
             .delete_pending_refund(slug, &transaction.key, &refund.pending_id())
@@ -131,7 +149,7 @@ pub async fn assign(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no transaction has the key {key:?}")))?;
     if updated.status == TransactionStatus::Recorded {
-        enqueue_commission(app, slug, key).await?;
+        app.queue.send(&Job::commission(program, key)).await?;
     }
     Ok(updated)
 }
@@ -153,6 +171,7 @@ pub async fn enqueue_commission(app: &App, program: &str, key: &str) -> Result<(
     let job = Job::Commission {
         program: program.to_string(),
         transaction_key: key.to_string(),
+        program_record: None,
     };
     app.queue.send(&job).await?;
     Ok(())

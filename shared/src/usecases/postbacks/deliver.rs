@@ -8,7 +8,7 @@ use crate::domain::postback::{
 };
 use crate::domain::schedule::{decide, Decision};
 use crate::error::AppError;
-use crate::queue::Job;
+use crate::queue::{Job, Written};
 use crate::repo::codec::Versioned;
 use crate::store::StoreError;
 use std::time::Duration;
@@ -20,47 +20,95 @@ const CLAIM_TIMEOUT_MS: i64 = 2 * 60 * 1000;
 
 /// The worker step of one queued delivery job. `attempt` is how many attempts the job's sender
 /// had seen; a copy of an older job finds more and leaves, except that the job of the attempt
-/// just made sees to it that the next one is queued.
+/// just made sees to it that the next one is queued. `carried` is the delivery as the job's
+/// sender wrote it: it spares the read, and its claim, conditional on its version, proves it
+/// current (a refused claim reads the delivery and decides again).
 pub async fn process(
     app: &App,
     program: &str,
     delivery_id: &str,
     attempt: usize,
+    carried: Option<Versioned<Delivery>>,
 ) -> Result<(), AppError> {
-    let Some(mut delivery) = app.repo.get::<Delivery>(program, delivery_id).await? else {
-        return Ok(());
+    let mut carried = carried;
+    let delivery = loop {
+        let copy = carried.take();
+        let from_copy = copy.is_some();
+        let delivery = match copy {
+            Some(copy) => copy,
+            None => match app.repo.get::<Delivery>(program, delivery_id).await? {
+                Some(read) => read,
+                None => return Ok(()),
+            },
+        };
+        match claim(app, program, attempt, delivery).await? {
+            Claim::Taken(claimed) => break *claimed,
+            Claim::Refused if from_copy => continue,
+            Claim::Refused | Claim::Left => return Ok(()),
+        }
     };
+    attempt_claimed(app, program, attempt, delivery).await
+}
+
+/// What a job found when it went to claim its attempt.
+enum Claim {
+    Taken(Box<Versioned<Delivery>>),
+    /// Its version changed since it was read: another copy of this job claimed it first, or the
+    /// job's own copy of the delivery is stale.
+    Refused,
+    /// Nothing (more) for this job to do.
+    Left,
+}
+
+async fn claim(
+    app: &App,
+    program: &str,
+    attempt: usize,
+    mut delivery: Versioned<Delivery>,
+) -> Result<Claim, AppError> {
     let d = &delivery.value;
     if d.status != DeliveryStatus::Pending {
-        return Ok(());
+        return Ok(Claim::Left);
     }
     if d.attempts.len() == attempt + 1 && d.claimed.is_none() {
         // This job's attempt was made and recorded, but the run that made it may have failed
         // before queueing the next one, which is why this job came back: queue it now. A second
         // copy of the next job is harmless, as every attempt is claimed before it is made.
-        return queue_attempt(app, program, delivery_id, attempt + 1, d.next_attempt_at).await;
+        queue_attempt(app, program, &delivery, attempt + 1).await?;
+        return Ok(Claim::Left);
     }
     if d.attempts.len() != attempt {
-        return Ok(());
+        return Ok(Claim::Left);
     }
     let now = app.now();
     if d.next_attempt_at.is_some_and(|due| due > now + 1000) {
         // Early: SQS delays stop at 15 minutes, so a long wait is taken in hops.
-        return queue_attempt(app, program, delivery_id, attempt, d.next_attempt_at).await;
+        queue_attempt(app, program, &delivery, attempt).await?;
+        return Ok(Claim::Left);
     }
     if let Some((claimed, at)) = delivery.value.claimed {
         if claimed == attempt + 1 && now - at < CLAIM_TIMEOUT_MS {
-            return Ok(());
+            return Ok(Claim::Left);
         }
     }
     delivery.value.claimed = Some((attempt + 1, now));
     match app.repo.update(program, &delivery).await {
-        Ok(()) => delivery.version += 1,
-        // Another copy of this job claimed it first.
-        Err(StoreError::VersionConflict { .. }) => return Ok(()),
-        Err(e) => return Err(e.into()),
+        Ok(()) => {
+            delivery.version += 1;
+            Ok(Claim::Taken(Box::new(delivery)))
+        }
+        Err(StoreError::VersionConflict { .. }) => Ok(Claim::Refused),
+        Err(e) => Err(e.into()),
     }
+}
 
+/// Makes the claimed attempt, records it, and queues the next one if there is to be one.
+async fn attempt_claimed(
+    app: &App,
+    program: &str,
+    attempt: usize,
+    mut delivery: Versioned<Delivery>,
+) -> Result<(), AppError> {
     let postback = app
         .repo
         .get::<Postback>(program, &delivery.value.postback_id)
@@ -109,14 +157,34 @@ pub async fn process(
         }
     }
     app.repo.update(program, &delivery).await?;
+    delivery.version += 1;
     if let Some(postback) = postback {
         note_outcome(app, program, postback, &decision).await?;
     }
     if let Decision::RetryIn(_) = decision {
-        let due = delivery.value.next_attempt_at;
-        queue_attempt(app, program, delivery_id, attempt + 1, due).await?;
+        queue_attempt(app, program, &delivery, attempt + 1).await?;
     }
     Ok(())
+}
+
+/// A delivery larger than this (its body and the answers recorded so far) is not carried in its
+/// job: SQS bills a message per 64 KiB.
+const MAX_CARRIED_BYTES: usize = 48 * 1024;
+
+/// The job of `delivery`'s attempt after `attempt` earlier ones, carrying the delivery as just
+/// written (`delivery.version` is that write's) unless it is large.
+pub fn deliver_job(program: &str, delivery: &Versioned<Delivery>, attempt: usize) -> Job {
+    let written = Written {
+        value: delivery.value.clone(),
+        version: delivery.version,
+    };
+    let small = serde_json::to_vec(&written).is_ok_and(|json| json.len() <= MAX_CARRIED_BYTES);
+    Job::Deliver {
+        program: program.to_string(),
+        delivery_id: delivery.value.id.clone(),
+        attempt,
+        delivery: small.then(|| Box::new(written)),
+    }
 }
 
 /// Queues the job of a delivery's next attempt for when it is due, or for 15 minutes from now
@@ -124,15 +192,11 @@ pub async fn process(
 async fn queue_attempt(
     app: &App,
     program: &str,
-    delivery_id: &str,
+    delivery: &Versioned<Delivery>,
     attempt: usize,
-    due: Option<i64>,
 ) -> Result<(), AppError> {
-    let job = Job::Deliver {
-        program: program.to_string(),
-        delivery_id: delivery_id.to_string(),
-        attempt,
-    };
+    let job = deliver_job(program, delivery, attempt);
+    let due = delivery.value.next_attempt_at;
     let wait_ms = due.map_or(0, |due| due - app.now()).max(0);
     let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
     app.queue
@@ -232,11 +296,8 @@ pub async fn retry_by_hand(
     d.claimed = None;
     d.updated_at = app.now();
     app.repo.update(program, delivery).await?;
-    let job = Job::Deliver {
-        program: program.to_string(),
-        delivery_id: delivery.value.id.clone(),
-        attempt: delivery.value.attempts.len(),
-    };
+    delivery.version += 1;
+    let job = deliver_job(program, delivery, delivery.value.attempts.len());
     app.queue.send(&job).await?;
     Ok(())
 }
