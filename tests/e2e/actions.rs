@@ -135,11 +135,19 @@ async fn actions_are_recorded_rewarded_and_announced_once(backend: Backend) {
     let (status, refused) = post(&env, other).await;
     assert_eq!(status, 409, "{refused}");
 
-    // Listings, oldest first: the partner's both, the customer's its own.
+    // Listings, oldest first (the same millisecond by key): the partner's both, the
+    // customer's its own.
     let keys = |items: Vec<Value>| items.iter().map(|a| a["key"].clone()).collect::<Vec<_>>();
+    let mut oldest_first = [&action, &demo_action];
+    oldest_first.sort_by_key(|a| {
+        (
+            a["created_at"].as_i64(),
+            a["key"].as_str().map(str::to_string),
+        )
+    });
     assert_eq!(
         keys(listed(&env, "partner_key=pat").await),
-        vec![action["key"].clone(), demo_action["key"].clone()]
+        oldest_first.map(|a| a["key"].clone()).to_vec()
     );
     assert_eq!(
         keys(listed(&env, "customer_key=cus_1").await),

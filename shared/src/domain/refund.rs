@@ -145,6 +145,7 @@ mod tests {
             updated_at: 0,
             refunded_at: None,
             refund_ids: vec![],
+            write_id: String::new(),
         }
     }
 

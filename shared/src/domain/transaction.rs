@@ -151,6 +151,11 @@ pub struct Transaction {
     /// Ids of the partial refunds applied, so a repeated one is not counted twice.
     #[serde(default)]
     pub refund_ids: Vec<String>,
+    /// Unique to the request that wrote it: finding its own id tells the storage client's
+    /// retry of a write whose answer was lost from another request's repeat, even one in the
+    /// same millisecond.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub write_id: String,
 }
 
 /// A transaction as a sender reported it.
@@ -220,7 +225,18 @@ impl Transaction {
             updated_at: now,
             refunded_at: None,
             refund_ids: Vec::new(),
+            write_id: String::new(),
         }
+    }
+
+    /// This request's own write of it, told apart from any other request's by `write_id`.
+    pub fn written_by(self, write_id: String) -> Self {
+        Self { write_id, ..self }
+    }
+
+    /// It is the very record this request wrote (the storage client retried the write).
+    pub fn is_own_write(&self, ours: &Transaction) -> bool {
+        !ours.write_id.is_empty() && self.write_id == ours.write_id
     }
 }
 

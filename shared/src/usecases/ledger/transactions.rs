@@ -23,7 +23,8 @@ pub async fn record_transaction(
     new: NewTransaction,
 ) -> Result<Outcome, AppError> {
     let slug = program.slug.as_str();
-    let transaction = Transaction::recorded(new, app.now());
+    let transaction =
+        Transaction::recorded(new, app.now()).written_by(uuid::Uuid::now_v7().simple().to_string());
     match app.repo.insert(slug, &transaction).await? {
         Inserted::Exists(existing) if existing.value.fingerprint != transaction.fingerprint => {
             Err(AppError::Conflict(format!(
@@ -38,7 +39,7 @@ pub async fn record_transaction(
             // The SDK's retry of our own write finds exactly what we wrote: still new.
             let (stored, was_new) = match inserted {
                 Inserted::Exists(existing) => {
-                    let own = existing.value == transaction;
+                    let own = existing.value.is_own_write(&transaction);
                     (existing.value, own)
                 }
                 Inserted::Created => (transaction, true),
