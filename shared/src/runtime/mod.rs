@@ -2,6 +2,7 @@
 //! AWS clients, structured logs; the SQS batch runner of the workers ([`workers`]) and the
 //! local all-in-one server ([`local`]).
 
+pub mod aws_https;
 #[cfg(feature = "embedded")]
 pub mod local;
 pub mod workers;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub enum ConfigError {
     #[error("environment variable {0} must be set")]
     Missing(&'static str),
+    #[error("the AWS HTTPS client could not be set up: {0}")]
+    Tls(String),
 }
 
 pub fn env(name: &'static str) -> Result<String, ConfigError> {
@@ -48,8 +51,18 @@ pub fn init_text_logs() {
         .init();
 }
 
+/// The SDK's defaults, its HTTPS client trusting the system's root store (the CLI's).
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The SDK's defaults with the Lambda functions' HTTPS client ([`aws_https`]).
+pub async fn lambda_aws_config() -> Result<aws_config::SdkConfig, ConfigError> {
+    let client = aws_https::https_client(aws_https::AMAZON_ROOTS).map_err(ConfigError::Tls)?;
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(client)
+        .load()
+        .await)
 }
 
 pub fn dynamo_store(config: &aws_config::SdkConfig, table: String) -> DynamoStore {
@@ -62,7 +75,7 @@ pub async fn aws_app() -> Result<App, ConfigError> {
     let table = env("TABLE_NAME")?;
     let commission_queue = env("COMMISSION_QUEUE_URL")?;
     let postback_queue = env("POSTBACK_QUEUE_URL")?;
-    let config = aws_config().await;
+    let config = lambda_aws_config().await?;
     let store = dynamo_store(&config, table);
     let queue = SqsQueue::new(
         aws_sdk_sqs::Client::new(&config),
