@@ -4,6 +4,7 @@
 //! which starts those services. The quick loop, without Java or Python:
 //! `cargo test -p partnerhook-e2e -- embedded --skip standardwebhooks`.
 
+mod access;
 mod actions;
 mod custom_webhook;
 mod economics;

@@ -225,6 +225,21 @@ async fn answers_have_the_documented_fields() {
     let balance = "/v1/partners/{key}/balance";
     let pats = admin("GET", "/v1/partners/pat/balance", balance, None).await;
     assert_eq!(pats["data"][0]["currency"], reviewed["currency"], "{pats}");
+    // Admin keys and the audit log (non-empty by now: the changes above).
+    let keys = "/v1/program/api-keys";
+    admin(
+        "POST",
+        keys,
+        keys,
+        Some(json!({"name": "ci", "role": "read_only"})),
+    )
+    .await;
+    admin("GET", keys, keys, None).await;
+    let audit = admin("GET", "/v1/audit", "/v1/audit", None).await;
+    assert!(
+        !audit["data"].as_array().is_none_or(Vec::is_empty),
+        "{audit}"
+    );
     let (status, content_type, text) = get_text(&env, &format!("{one}.csv")).await;
     let documented = &doc["paths"]["/v1/payouts/{id}"]["get"]["responses"]["200"]["content"];
     assert!(

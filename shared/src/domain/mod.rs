@@ -5,6 +5,7 @@
 pub mod action;
 pub mod api_key;
 pub mod api_transaction;
+pub mod audit;
 pub mod balance;
 pub mod counter;
 pub mod csv_import;

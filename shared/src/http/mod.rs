@@ -3,6 +3,7 @@
 //! answers. The same axum routers run under `lambda_http::run` and under a TCP listener.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -60,6 +61,8 @@ fn idempotent_api_routes() -> OpenApiRouter<App> {
         .merge(api::events::routes())
         .merge(api::hooks::routes())
         .merge(api::postbacks::routes())
+        .merge(api::admin_keys::routes())
+        .merge(api::audit::routes())
 }
 
 /// Every route the OpenAPI document describes; nothing else registers one (see `openapi`).
@@ -70,8 +73,12 @@ pub(crate) fn documented_routes() -> OpenApiRouter<App> {
 }
 
 /// The API's routes, each `POST` idempotent under an `Idempotency-Key` (imports by their rows'
-/// keys).
+/// keys), each change audited.
 fn api_routes(app: &App) -> Router<App> {
+    let audit = audit::Audit {
+        app: app.clone(),
+        reader: Router::from(idempotent_api_routes()).with_state(app.clone()),
+    };
     Router::from(idempotent_api_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -79,6 +86,7 @@ fn api_routes(app: &App) -> Router<App> {
         ))
         // Repeat-safe by their rows' keys, and larger than the middleware reads.
         .merge(Router::from(api::imports::routes()))
+        .route_layer(axum::middleware::from_fn_with_state(audit, audit::audited))
 }
 
 /// `GET /v1/openapi.json`: this document (no key needed).

@@ -47,7 +47,7 @@ pub trait Keyed: Entity {
 }
 
 /// Sort keys of listings: creation time first, fixed width so text order is time order.
-fn by_time(created_at: Millis, key: &str) -> String {
+pub(crate) fn by_time(created_at: Millis, key: &str) -> String {
     format!("{created_at:015}#{key}")
 }
 

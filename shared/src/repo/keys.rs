@@ -237,3 +237,28 @@ pub fn groups(program: &str) -> String {
 pub fn events(program: &str) -> String {
     format!("{program}#EVENTS")
 }
+
+// Admin keys and the audit log: a separate block, so layout changes elsewhere merge cleanly.
+/// A program's admin keys, one record written with a version check (see `domain::api_key`).
+pub fn key_set(program: &str) -> (String, String) {
+    (format!("{program}#KEYSET"), "KEYSET".into())
+}
+/// A program's admin keys, listed by creation (index partition; the grants themselves).
+pub fn admin_keys(program: &str) -> String {
+    format!("{program}#APIKEYS")
+}
+/// An audit entry (`AUDIT`) and its copy listed under the key that made the change (`BYKEY`).
+pub fn audit_entry(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#AUDIT#{id}"), "AUDIT".into())
+}
+pub fn audit_entry_by_key(program: &str, id: &str) -> (String, String) {
+    (format!("{program}#AUDIT#{id}"), "BYKEY".into())
+}
+/// Every audit entry of a program (index partition; UUIDv7 ids sort by time).
+pub fn audit(program: &str) -> String {
+    format!("{program}#AUDIT")
+}
+/// The audit entries of one admin key (index partition).
+pub fn audit_of_key(program: &str, key_id: &str) -> String {
+    format!("{program}#APIKEY#{key_id}#AUDIT")
+}

@@ -2,6 +2,8 @@
 //! ([`keys`]), how entities are encoded and located ([`codec`]), the generic reads and writes
 //! ([`core`]), and per aggregate the accesses that are more than a read by key.
 
+pub mod admin_keys;
+pub mod audit;
 pub mod codec;
 pub mod core;
 pub mod counters;

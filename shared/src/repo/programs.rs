@@ -1,7 +1,8 @@
 //! Programs and the API keys that act for them.
 
-use crate::domain::api_key::{ApiKeyGrant, ApiRole};
+use crate::domain::api_key::{ApiKeyGrant, ApiRole, KeyEntry, KeySet, INITIAL_KEY_NAME};
 use crate::domain::program::Program;
+use crate::repo::admin_keys::grant_record;
 use crate::repo::codec::{encode, encode_at, Versioned};
 use crate::repo::core::Repo;
 use crate::repo::keys;
@@ -12,20 +13,30 @@ impl Repo {
         self.get::<Program>(slug, slug).await
     }
 
-    /// Creates a program with its admin key atomically; false when the slug is taken.
+    /// Creates a program with its first admin key (named "initial", id `key_id`) and its key
+    /// set atomically; false when the slug is taken.
     pub async fn create_program(
         &self,
         program: &Program,
         admin_key_hash: &str,
+        key_id: &str,
     ) -> Result<bool, StoreError> {
-        let grant = ApiKeyGrant {
-            program: program.slug.clone(),
-            role: ApiRole::Admin,
-            partner_key: None,
+        let slug = &program.slug;
+        let grant = ApiKeyGrant::admin(
+            slug,
+            key_id,
+            INITIAL_KEY_NAME,
+            ApiRole::Admin,
+            program.created_at,
+        );
+        let set = KeySet {
+            program: slug.clone(),
+            entries: vec![KeyEntry::new(key_id, admin_key_hash, ApiRole::Admin)],
         };
         let records = vec![
-            encode(&program.slug, program)?,
-            encode_at(&grant, keys::api_key(admin_key_hash))?,
+            encode(slug, program)?,
+            grant_record(admin_key_hash, &grant)?,
+            encode(slug, &set)?,
         ];
         Ok(self.store.insert_all(records).await?.is_none())
     }
@@ -40,13 +51,6 @@ impl Repo {
         Ok(programs.into_iter().map(|p| p.slug).collect())
     }
 
-    pub async fn get_api_key(&self, hash: &str) -> Result<Option<ApiKeyGrant>, StoreError> {
-        Ok(self
-            .get_at::<ApiKeyGrant>(keys::api_key(hash))
-            .await?
-            .map(|v| v.value))
-    }
-
     /// Stores a partner's API key (its digest) for the partner alone.
     pub async fn create_partner_key(
         &self,
@@ -58,6 +62,10 @@ impl Repo {
             program: program.to_string(),
             role: ApiRole::Partner,
             partner_key: Some(partner_key.to_string()),
+            id: None,
+            name: None,
+            created_at: None,
+            last_used_at: None,
         };
         self.store
             .insert(encode_at(&grant, keys::api_key(key_hash))?)

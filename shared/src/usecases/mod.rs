@@ -3,6 +3,7 @@
 //! build on the ledger, commissions on both; sales and the sweeper sit on top.
 
 pub mod actions;
+pub mod admin_keys;
 pub mod commission;
 pub mod customers;
 pub mod groups;

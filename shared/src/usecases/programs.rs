@@ -7,6 +7,7 @@ use crate::domain::program::{custom_webhook_path, Program};
 use crate::domain::validate::validate_slug;
 use crate::error::AppError;
 use crate::repo::core::Repo;
+use crate::usecases::admin_keys::new_key_id;
 use serde::Serialize;
 
 /// What the operator is shown once: the credentials are not stored in a readable form.
@@ -45,7 +46,7 @@ pub async fn create(
         updated_at: now,
     };
     if !repo
-        .create_program(&program, &hash_api_key(&admin_key))
+        .create_program(&program, &hash_api_key(&admin_key), &new_key_id())
         .await?
     {
         return Err(AppError::Conflict(format!(

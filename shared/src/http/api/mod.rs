@@ -3,6 +3,8 @@
 //! follow the seeds (`key`, `amount` in minor units, `reward_status`, `created_at` in epoch ms).
 
 pub mod actions;
+pub mod admin_keys;
+pub mod audit;
 pub mod balances;
 pub mod common;
 pub mod customer_transactions;

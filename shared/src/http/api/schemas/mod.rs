@@ -3,11 +3,13 @@
 //! struct here names the same fields. `tests/e2e/openapi.rs` checks real answers against them,
 //! so a field added to a view without its schema fails there.
 
+mod access;
 pub mod groups;
 mod ledger;
 mod lifecycle;
 mod setup;
 
+pub use access::*;
 pub use ledger::*;
 pub use lifecycle::*;
 pub use setup::*;
