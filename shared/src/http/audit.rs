@@ -126,3 +126,52 @@ pub async fn audited(State(audit): State<Audit>, request: Request, next: Next) -
     }
     Response::from_parts(head, Body::from(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_is_digested_against_the_resource_it_acts_on() {
+        let cases = [
+            (
+                Method::PATCH,
+                "/v1/program",
+                "/v1/program",
+                Some("/v1/program"),
+            ),
+            (
+                Method::DELETE,
+                "/v1/groups/{key}",
+                "/v1/groups/g",
+                Some("/v1/groups/g"),
+            ),
+            (Method::POST, "/v1/partners", "/v1/partners", None),
+            (
+                Method::POST,
+                "/v1/rewards/{key}/hold",
+                "/v1/rewards/tx:1/hold",
+                Some("/v1/rewards/tx:1"),
+            ),
+            (
+                Method::PUT,
+                "/v1/incoming-webhooks/{id}/mapping",
+                "/v1/incoming-webhooks/h1/mapping",
+                Some("/v1/incoming-webhooks/h1"),
+            ),
+            (
+                Method::POST,
+                "/v1/program/api-keys",
+                "/v1/program/api-keys",
+                None,
+            ),
+        ];
+        for (method, route, path, expected) in cases {
+            assert_eq!(
+                resource_path(&method, route, path).as_deref(),
+                expected,
+                "{method} {route}"
+            );
+        }
+    }
+}
