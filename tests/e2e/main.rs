@@ -21,6 +21,7 @@ mod plan_model;
 mod plans;
 mod postbacks;
 mod providers;
+mod refusals;
 mod support;
 mod transactions_api;
 

@@ -237,3 +237,9 @@ pub fn groups(program: &str) -> String {
 pub fn events(program: &str) -> String {
     format!("{program}#EVENTS")
 }
+
+// Throttling of webhooks refused before their sender was verified.
+/// A program's allowance of refused webhooks: one item, written only when one is refused.
+pub fn refusals(program: &str) -> (String, String) {
+    (format!("{program}#REFUSALS"), "REFUSALS".into())
+}
