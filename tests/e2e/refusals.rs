@@ -2,9 +2,11 @@
 //! with its reason, and a per-program allowance of them that answers 429 and writes nothing
 //! once it is used up, while valid webhooks of every program go through.
 
-use crate::support::{call, call_answering_headers, scenario, seed_with, sign, Backend, Env, SEED};
+use crate::support::{
+    call, call_answering_headers, scenario, seed_with, sign, Backend, Env, FlakyStore, SEED,
+};
 use partnerhook::domain::inbox::{UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS};
-use partnerhook::domain::throttle::{BURST, REFILL_MS};
+use partnerhook::domain::throttle::{RefusalBucket, BURST, REFILL_MS};
 use partnerhook::domain::time::ManualClock;
 use partnerhook::repo::keys;
 use partnerhook::store::metered::record_size;
@@ -245,4 +247,43 @@ async fn concurrent_refusals_never_take_more_than_the_allowance(backend: Backend
         "{recorded} recorded"
     );
     assert_eq!(inbox(&env).await.len(), recorded, "one record per 401");
+}
+
+scenario!(a_refusal_whose_allowance_cannot_be_written_is_still_answered_and_recorded);
+async fn a_refusal_whose_allowance_cannot_be_written_is_still_answered_and_recorded(
+    backend: Backend,
+) {
+    let mut flaky = None;
+    let env = Env::custom(
+        backend,
+        |store| {
+            let wrapped = Arc::new(FlakyStore::new(store));
+            flaky = Some(wrapped.clone());
+            wrapped
+        },
+        |queue| queue,
+        Arc::new(ManualClock::at(NOW)),
+    )
+    .await;
+    let flaky = flaky.expect("Env::custom wraps its store");
+    assert_eq!(send(&env, CUSTOM, "forged").await, refused());
+    // The store is unavailable for the allowance's write: the request is refused all the same
+    // (never a 5xx for a forgery), and recorded, since a passing outage is no flood.
+    flaky.fail_update(1, "REFUSALS");
+    assert_eq!(send(&env, CUSTOM, "forged").await, refused());
+    let events = inbox(&env).await;
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e["outcome"] == "invalid_signature"));
+    let bucket = env
+        .app
+        .repo
+        .get_at::<RefusalBucket>(keys::refusals("acme"))
+        .await
+        .expect("read")
+        .expect("the first refusal wrote it");
+    assert_eq!(
+        bucket.value.full_at,
+        NOW + REFILL_MS,
+        "the second token was not taken"
+    );
 }
