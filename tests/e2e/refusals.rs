@@ -2,9 +2,7 @@
 //! with its reason, and a per-program allowance of them that answers 429 and writes nothing
 //! once it is used up, while valid webhooks of every program go through.
 
-use crate::support::{
-    call, call_answering_headers, scenario, seed_with, sign, Backend, Env, FlakyStore, SEED,
-};
+use crate::support::{call, call_answering_headers, scenario, seed_with, sign, Backend, Env, SEED};
 use partnerhook::domain::inbox::{UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS};
 use partnerhook::domain::throttle::{RefusalBucket, BURST, REFILL_MS};
 use partnerhook::domain::time::ManualClock;
@@ -253,19 +251,7 @@ scenario!(a_refusal_whose_allowance_cannot_be_written_is_still_answered_and_reco
 async fn a_refusal_whose_allowance_cannot_be_written_is_still_answered_and_recorded(
     backend: Backend,
 ) {
-    let mut flaky = None;
-    let env = Env::custom(
-        backend,
-        |store| {
-            let wrapped = Arc::new(FlakyStore::new(store));
-            flaky = Some(wrapped.clone());
-            wrapped
-        },
-        |queue| queue,
-        Arc::new(ManualClock::at(NOW)),
-    )
-    .await;
-    let flaky = flaky.expect("Env::custom wraps its store");
+    let (env, flaky) = Env::flaky(backend, Arc::new(ManualClock::at(NOW))).await;
     assert_eq!(send(&env, CUSTOM, "forged").await, refused());
     // The store is unavailable for the allowance's write: the request is refused all the same
     // (never a 5xx for a forgery), and recorded, since a passing outage is no flood.
