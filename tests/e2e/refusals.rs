@@ -273,3 +273,41 @@ async fn a_refusal_whose_allowance_cannot_be_written_is_still_answered_and_recor
         "the second token was not taken"
     );
 }
+
+scenario!(a_refusal_crafted_to_be_large_is_still_kept_small);
+async fn a_refusal_crafted_to_be_large_is_still_kept_small(backend: Backend) {
+    let (env, _, store) = env_at_clock(backend).await;
+    // Quotes double when stored as JSON; bytes that are not text go base64 or deflated.
+    let quotes = "\"".repeat(4000);
+    let long_names: Vec<String> = (0..30)
+        .map(|n| format!("x-signature-{n:02}-{}", "s".repeat(40)))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = [
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "user-agent",
+        "x-forwarded-for",
+    ]
+    .into_iter()
+    .map(|name| (name, quotes.as_str()))
+    .collect();
+    headers.extend(long_names.iter().map(|n| (n.as_str(), quotes.as_str())));
+    let body: Vec<u8> = Sha256::digest(b"binary")
+        .iter()
+        .cycle()
+        .enumerate()
+        .map(|(i, b)| b.wrapping_mul(31).wrapping_add(i as u8))
+        .take(100 * 1024)
+        .collect();
+    let (status, answer) = call(&env.webhook_router(), "POST", CUSTOM, &headers, &body, true).await;
+    assert_eq!(status, 401, "{answer}");
+    let events = inbox(&env).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0]["request"]["headers"].as_object().map(|h| h.len()),
+        Some(8)
+    );
+    let size = stored_size(&store, events[0]["id"].as_str().unwrap_or_default()).await;
+    assert!(size <= 5 * 1024, "{size} bytes");
+}

@@ -31,6 +31,9 @@ const SUMMARY_HEADERS: [&str; 5] = [
 const SIGNATURE_PREFIX_BYTES: usize = 24;
 /// Any other kept header value is cut here, so a summary stays small.
 const HEADER_VALUE_BYTES: usize = 128;
+/// Headers kept at most: a sender may name any number of them "signature", at any length.
+const SUMMARY_HEADER_COUNT: usize = 8;
+const HEADER_NAME_BYTES: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,6 +118,7 @@ impl RequestSummary {
     ) -> Self {
         let headers = headers
             .into_iter()
+            .filter(|(name, _)| name.len() <= HEADER_NAME_BYTES)
             .filter_map(|(name, value)| {
                 let limit = if name.contains("signature") {
                     SIGNATURE_PREFIX_BYTES
@@ -123,9 +127,9 @@ impl RequestSummary {
                 } else {
                     return None;
                 };
-                let value = String::from_utf8_lossy(&value[..value.len().min(limit)]);
-                Some((name.to_string(), value.into_owned()))
+                Some((name.to_string(), cut(value, limit)))
             })
+            .take(SUMMARY_HEADER_COUNT)
             .collect();
         Self {
             headers,
@@ -147,6 +151,16 @@ pub enum BodyEncoding {
 
 /// How hard bodies are compressed: near the best ratio at little CPU for bodies of a few KB.
 const DEFLATE_LEVEL: u8 = 6;
+
+/// A header's value as kept: its first `limit` bytes, as text.
+fn cut(value: &[u8], limit: usize) -> String {
+    String::from_utf8_lossy(&value[..value.len().min(limit)]).into_owned()
+}
+
+/// The `Content-Type` as an entry keeps it, cut like any kept header.
+pub fn kept_content_type(value: &str) -> String {
+    cut(value.as_bytes(), HEADER_VALUE_BYTES)
+}
 
 /// The raw body as the inbox keeps it, up to `cap` bytes: (text, encoding, truncated),
 /// compressed when that stores fewer bytes.
@@ -317,6 +331,14 @@ mod tests {
         assert_eq!(
             summary.body_sha256.as_deref(),
             Some("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+        );
+        let names: Vec<String> = (0..20).map(|n| format!("x-signature-{n:02}")).collect();
+        let many = names
+            .iter()
+            .map(|name| (name.as_str(), b"v1=abc".as_slice()));
+        assert_eq!(
+            RequestSummary::of(many, None).headers.len(),
+            SUMMARY_HEADER_COUNT
         );
         let unread = RequestSummary::of([], None);
         assert_eq!((unread.body_bytes, unread.body_sha256), (None, None));

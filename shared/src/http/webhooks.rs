@@ -7,8 +7,8 @@
 use crate::app::App;
 use crate::domain::hook::token_matches;
 use crate::domain::inbox::{
-    expiry_for, keep_body, InboxEntry, RequestSummary, Verdict, KEPT_BODY_BYTES, RETENTION_DAYS,
-    UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS,
+    expiry_for, keep_body, kept_content_type, InboxEntry, RequestSummary, Verdict, KEPT_BODY_BYTES,
+    RETENTION_DAYS, UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS,
 };
 use crate::domain::program::Program;
 use crate::error::AppError;
@@ -308,7 +308,7 @@ fn inbox_entry(
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+            .map(kept_content_type),
         body: kept,
         body_encoding,
         body_truncated,
