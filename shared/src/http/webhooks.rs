@@ -257,8 +257,8 @@ where
 }
 
 /// Takes a token of the program's allowance of unverified requests: `Throttled` (nothing
-/// written) once it is empty. When the allowance cannot be read, the refusal is recorded
-/// anyway: the request is refused either way, and a passing outage is no flood.
+/// written) once it is empty. When the allowance cannot be read or written, the refusal is
+/// recorded anyway: the request is refused either way, and a passing outage is no flood.
 async fn take_refusal(app: &App, program: &str) -> Result<(), AppError> {
     match app.repo.take_refusal(program).await {
         Ok(Allowance::Taken) => Ok(()),
@@ -267,7 +267,7 @@ async fn take_refusal(app: &App, program: &str) -> Result<(), AppError> {
                 .map_or(1, |ms| ms.div_ceil(1000).max(1)),
         }),
         Err(e) => {
-            tracing::error!(program, error = %e, "could not read the allowance of refusals");
+            tracing::error!(program, error = %e, "could not take from the allowance of refusals");
             Ok(())
         }
     }
