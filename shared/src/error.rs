@@ -48,6 +48,12 @@ pub enum AppError {
     UnsupportedMediaType { given: String, expected: String },
     #[error("{field}: {message}")]
     InvalidField { field: String, message: String },
+    /// Too many requests of a program were refused before their sender was verified; these
+    /// are not recorded until its allowance refills.
+    #[error(
+        "too many unauthenticated requests for this program; retry in {retry_after_seconds} s"
+    )]
+    Throttled { retry_after_seconds: u64 },
     /// Something of ours is broken (not the request, not a passing outage).
     #[error("{0}")]
     Internal(String),
@@ -58,6 +64,20 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Refused before the sender was verified (credentials, signature, or a body too large to
+    /// check): anyone can send these, so they are kept small and throttled per program.
+    pub fn unverified_sender(&self) -> bool {
+        matches!(
+            self,
+            Self::Unauthorized(_)
+                | Self::MissingCredentials(_)
+                | Self::StaleTimestamp
+                | Self::MissingSignature
+                | Self::InvalidSignature
+                | Self::PayloadTooLarge { .. }
+        )
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidField {
             field: field.into(),

@@ -7,7 +7,8 @@
 use crate::providers::{configure, fixture, now, status_of, stripe, STRIPE_SECRET};
 use crate::support::{as_partner, partner, partner_with_key, seed_with, Backend, Env, Receiver};
 use async_trait::async_trait;
-use partnerhook::domain::time::SystemClock;
+use partnerhook::domain::throttle::BURST;
+use partnerhook::domain::time::{Clock, ManualClock, SystemClock};
 use partnerhook::queue::{Job, Queue, QueueError};
 use partnerhook::store::metered::{Bill, IndexProjection, MeteredStore};
 use partnerhook::store::Store;
@@ -57,6 +58,10 @@ fn declared_projection() -> IndexProjection {
 
 impl Metered {
     async fn new() -> Self {
+        Self::with_clock(Arc::new(SystemClock)).await
+    }
+
+    async fn with_clock(clock: Arc<dyn Clock>) -> Self {
         let mut store = None;
         let mut queue = None;
         let env = Env::custom(
@@ -74,7 +79,7 @@ impl Metered {
                 queue = Some(counting.clone());
                 counting
             },
-            Arc::new(SystemClock),
+            clock,
         )
         .await;
         let (Some(store), Some(queue)) = (store, queue) else {
@@ -173,6 +178,22 @@ async fn measure() -> Vec<String> {
     let answer = stripe(&m.env, &charge, STRIPE_SECRET, t).await;
     assert_eq!(status_of(&answer), (200, "skipped"));
     rows.push(m.row("Stripe's retry of the same event"));
+
+    // A forged Stripe event, then one past the program's allowance of refusals (the clock
+    // stands still, so none refills).
+    let m = Metered::with_clock(Arc::new(ManualClock::at(SystemClock.now()))).await;
+    configure(&m.env, true).await;
+    m.reset();
+    let answer = stripe(&m.env, &charge, "whsec_forged", t).await;
+    assert_eq!(status_of(&answer), (401, "invalid_signature"));
+    rows.push(m.row("Stripe event with a forged signature"));
+    for _ in 1..BURST {
+        stripe(&m.env, &charge, "whsec_forged", t).await;
+    }
+    m.reset();
+    let answer = stripe(&m.env, &charge, "whsec_forged", t).await;
+    assert_eq!(status_of(&answer), (429, "throttled"));
+    rows.push(m.row("the same, past the program's allowance"));
 
     // A partner with one postback: the job emits the events, the worker delivers one.
     let m = Metered::new().await;

@@ -22,6 +22,7 @@ mod plan_model;
 mod plans;
 mod postbacks;
 mod providers;
+mod refusals;
 mod support;
 mod transactions_api;
 

@@ -30,6 +30,7 @@ pub mod refund;
 pub mod reward;
 pub mod schedule;
 pub mod settings;
+pub mod throttle;
 pub mod time;
 pub mod transaction;
 pub mod validate;

@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::store::StoreError;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,6 +28,7 @@ impl AppError {
             Self::Conflict(_) | Self::InvalidTransition(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField { .. } | Self::PayoutRefused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -58,6 +59,7 @@ impl AppError {
             Self::PayoutRefused { code, .. } => code,
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Throttled { .. } => "throttled",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::InvalidField { .. } => "invalid_field",
             Self::Store(StoreError::VersionConflict { .. }) => "busy",
@@ -98,6 +100,12 @@ impl IntoResponse for AppError {
             Self::InvalidField { field, .. } => Some(field.clone()),
             _ => None,
         };
+        let retry_after = match &self {
+            Self::Throttled {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().into(),
@@ -105,7 +113,13 @@ impl IntoResponse for AppError {
                 field,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

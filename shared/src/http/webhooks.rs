@@ -1,12 +1,18 @@
 //! The ingest path every webhook function shares: find the program (or the incoming webhook),
 //! read the body under a cap, hand it to the source's verify-parse-apply step, keep an inbox
-//! entry with the verdict, log one line, answer.
+//! entry with the verdict, log one line, answer. Requests refused before their sender was
+//! verified draw on the program's allowance ([`crate::domain::throttle`]): a small entry while
+//! it lasts, then a 429 that writes nothing.
 
 use crate::app::App;
 use crate::domain::hook::token_matches;
-use crate::domain::inbox::{expiry_for, keep_body, InboxEntry, Verdict};
+use crate::domain::inbox::{
+    expiry_for, keep_body, kept_content_type, InboxEntry, RequestSummary, Verdict, KEPT_BODY_BYTES,
+    RETENTION_DAYS, UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS,
+};
 use crate::domain::program::Program;
 use crate::error::AppError;
+use crate::repo::throttle::Allowance;
 use crate::sources::incoming::actions::apply;
 use crate::sources::incoming::capture_sample;
 use crate::sources::step::{Accepted, Source};
@@ -156,7 +162,8 @@ pub async fn incoming_test(
 }
 
 /// The part of the ingest path after the program is known: read the body under the cap, run
-/// the step, keep the inbox entry, log, answer.
+/// the step, keep the inbox entry (a small one, within the program's allowance, when the
+/// sender was not verified), log, answer.
 async fn receive<F, Fut>(
     app: &App,
     source: &str,
@@ -173,36 +180,30 @@ where
     let (bytes, result) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => {
             let result = step(bytes.clone()).await;
-            (bytes, result)
+            (Some(bytes), result)
         }
         Err(_) => (
-            Bytes::new(),
+            None,
             Err(AppError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
             }),
         ),
     };
 
-    let received_at = app.now();
-    let (kept, body_encoding, body_truncated) = keep_body(&bytes);
-    let mut entry = InboxEntry {
-        id: uuid::Uuid::now_v7().to_string(),
-        source: source.to_string(),
-        received_at,
-        verdict: Verdict::Rejected,
-        outcome: String::new(),
-        http_status: 200,
-        reason: None,
-        transaction_key: None,
-        content_type: headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        body: kept,
-        body_encoding,
-        body_truncated,
-        expires_at: expiry_for(received_at),
-    };
+    let unverified = matches!(&result, Err(error) if error.unverified_sender());
+    if unverified {
+        if let Err(throttled) = take_refusal(app, &program.slug).await {
+            log_line(
+                &program.slug,
+                source,
+                "throttled",
+                throttled.code(),
+                started,
+            );
+            return throttled.into_response();
+        }
+    }
+    let mut entry = inbox_entry(app, source, headers, bytes.as_deref(), unverified);
     match &result {
         Ok(accepted) => {
             entry.verdict = Verdict::of(accepted.outcome);
@@ -252,6 +253,67 @@ where
             }
             response
         }
+    }
+}
+
+/// Takes a token of the program's allowance of unverified requests: `Throttled` (nothing
+/// written) once it is empty. When the allowance cannot be read or written, the refusal is
+/// recorded anyway: the request is refused either way, and a passing outage is no flood.
+async fn take_refusal(app: &App, program: &str) -> Result<(), AppError> {
+    match app.repo.take_refusal(program).await {
+        Ok(Allowance::Taken) => Ok(()),
+        Ok(Allowance::Empty { retry_after_ms }) => Err(AppError::Throttled {
+            retry_after_seconds: u64::try_from(retry_after_ms)
+                .map_or(1, |ms| ms.div_ceil(1000).max(1)),
+        }),
+        Err(e) => {
+            tracing::error!(program, error = %e, "could not take from the allowance of refusals");
+            Ok(())
+        }
+    }
+}
+
+/// A new inbox entry (verdict and outcome to be filled in) with the body as received, or,
+/// for an unverified sender, its first kilobyte and a summary of the request, kept a week.
+/// `body` is `None` when it was over the cap and not read.
+fn inbox_entry(
+    app: &App,
+    source: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+    unverified: bool,
+) -> InboxEntry {
+    let (cap, days) = if unverified {
+        (UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAYS)
+    } else {
+        (KEPT_BODY_BYTES, RETENTION_DAYS)
+    };
+    let received_at = app.now();
+    let (kept, body_encoding, body_truncated) = keep_body(body.unwrap_or_default(), cap);
+    let request = unverified.then(|| {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        RequestSummary::of(headers, body)
+    });
+    InboxEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: source.to_string(),
+        received_at,
+        verdict: Verdict::Rejected,
+        outcome: String::new(),
+        http_status: 200,
+        reason: None,
+        transaction_key: None,
+        content_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(kept_content_type),
+        body: kept,
+        body_encoding,
+        body_truncated,
+        expires_at: expiry_for(received_at, days),
+        request,
     }
 }
 

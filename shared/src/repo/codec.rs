@@ -14,6 +14,7 @@ use crate::domain::payout::{Payout, PayoutItem, PayoutStatus};
 use crate::domain::postback::{Delivery, Postback};
 use crate::domain::program::Program;
 use crate::domain::reward::{Reward, RewardSource};
+use crate::domain::throttle::RefusalBucket;
 use crate::domain::time::Millis;
 use crate::domain::transaction::Transaction;
 use crate::repo::keys;
@@ -358,6 +359,15 @@ impl Entity for InboxEntry {
 impl Keyed for InboxEntry {
     fn location_of(program: &str, id: &str) -> (String, String) {
         keys::event(program, id)
+    }
+}
+
+impl Entity for RefusalBucket {
+    fn location(&self, program: &str) -> (String, String) {
+        keys::refusals(program)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(RefusalBucket::expires_at(*self))
     }
 }
 

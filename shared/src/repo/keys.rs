@@ -262,3 +262,9 @@ pub fn audit(program: &str) -> String {
 pub fn audit_of_key(program: &str, key_id: &str) -> String {
     format!("{program}#APIKEY#{key_id}#AUDIT")
 }
+
+// Throttling of webhooks refused before their sender was verified.
+/// A program's allowance of refused webhooks: one item, written only when one is refused.
+pub fn refusals(program: &str) -> (String, String) {
+    (format!("{program}#REFUSALS"), "REFUSALS".into())
+}

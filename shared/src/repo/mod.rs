@@ -17,4 +17,5 @@ pub mod postbacks;
 pub mod programs;
 pub mod provider_events;
 pub mod rewards;
+pub mod throttle;
 pub mod transactions;

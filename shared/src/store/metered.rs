@@ -61,7 +61,8 @@ fn units(size: usize, block: usize) -> u32 {
     u32::try_from(size.div_ceil(block).max(1)).unwrap_or(u32::MAX)
 }
 
-fn record_size(record: &Record, version: u64) -> usize {
+/// A record's size as DynamoDB bills it, stored at `version`.
+pub fn record_size(record: &Record, version: u64) -> usize {
     item_size(&to_item(record, version))
 }
 

@@ -196,19 +196,8 @@ async fn payouts_below_the_minimum_or_for_chosen_rewards_are_checked(backend: Ba
 /// An environment whose store fails on cue.
 async fn flaky(backend: Backend) -> (Env, Arc<FlakyStore>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(START));
-    let mut handle = None;
-    let env = Env::custom(
-        backend,
-        |store| {
-            let flaky = Arc::new(FlakyStore::new(store));
-            handle = Some(flaky.clone());
-            flaky
-        },
-        |queue| queue,
-        clock.clone(),
-    )
-    .await;
-    (env, handle.expect("the store"), clock)
+    let (env, store) = Env::flaky(backend, clock.clone()).await;
+    (env, store, clock)
 }
 
 scenario!(a_payout_that_crashed_midway_resumes_and_pays_each_reward_once);

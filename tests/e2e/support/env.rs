@@ -2,6 +2,7 @@
 //! the admin's and the custom webhook's requests.
 
 use super::embedded::DataDir;
+use super::flaky::FlakyStore;
 use super::queue::Consumer;
 use super::{call, sign};
 use axum::Router;
@@ -58,6 +59,26 @@ impl Env {
     /// An environment whose time is `clock`, moved by the test.
     pub async fn with_clock(backend: Backend, clock: Arc<ManualClock>) -> Self {
         Self::custom(backend, |store| store, |queue| queue, clock).await
+    }
+
+    /// An environment at `clock` whose store fails on cue.
+    pub async fn flaky(backend: Backend, clock: Arc<ManualClock>) -> (Self, Arc<FlakyStore>) {
+        let mut handle = None;
+        let env = Self::custom(
+            backend,
+            |store| {
+                let flaky = Arc::new(FlakyStore::new(store));
+                handle = Some(flaky.clone());
+                flaky
+            },
+            |queue| queue,
+            clock,
+        )
+        .await;
+        let Some(flaky) = handle else {
+            unreachable!("Env::custom wraps its store")
+        };
+        (env, flaky)
     }
 
     /// An environment over `wrap_store(the back end's store)` (to make it fail on cue), with

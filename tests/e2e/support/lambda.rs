@@ -1,6 +1,7 @@
 //! Lambda-shaped requests: API Gateway HTTP API (payload 2.0) events handed to a function's
 //! router.
 
+use axum::http::HeaderMap;
 use axum::Router;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -16,6 +17,20 @@ pub async fn call(
     body: &[u8],
     base64_body: bool,
 ) -> (u16, Value) {
+    let (status, _, value) =
+        call_answering_headers(router, method, path_and_query, headers, body, base64_body).await;
+    (status, value)
+}
+
+/// [`call`], with the answer's headers.
+pub async fn call_answering_headers(
+    router: &Router,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    base64_body: bool,
+) -> (u16, HeaderMap, Value) {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -62,6 +77,7 @@ pub async fn call(
         .await
         .expect("routers are infallible");
     let status = response.status().as_u16();
+    let answer_headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
         .await
         .expect("response body");
@@ -70,5 +86,5 @@ pub async fn call(
     } else {
         serde_json::from_slice(&bytes).expect("every answer is JSON")
     };
-    (status, value)
+    (status, answer_headers, value)
 }

@@ -17,7 +17,7 @@ pub use dynamo::dynamo_store;
 pub use env::{Backend, Env};
 pub use fixtures::{seed_with, sign, SEED, SEED_REFUND};
 pub use flaky::FlakyStore;
-pub use lambda::call;
+pub use lambda::{call, call_answering_headers};
 pub use ledger::{rewards, transaction};
 pub use partners::{as_partner, partner, partner_with_key, pat_listening};
 pub use receiver::Receiver;

@@ -67,8 +67,23 @@ pub struct EventView {
     pub body: String,
     pub body_encoding: String,
     pub body_truncated: bool,
-    /// Epoch seconds; the event is dropped afterwards.
+    /// Epoch seconds; the event is dropped afterwards (30 days, 7 for an unverified sender).
     pub expires_at: i64,
+    /// Only when the sender was not verified (bad or missing credentials or signature, stale
+    /// timestamp, body over the cap): `body` is then its first KiB.
+    pub request: Option<RequestSummaryView>,
+}
+
+/// What is kept of a request whose sender was not verified.
+#[derive(Serialize, ToSchema)]
+pub struct RequestSummaryView {
+    /// Selected headers: content type and length, user agent, forwarded-for; a signature
+    /// header's first 24 characters; never credentials.
+    pub headers: BTreeMap<String, String>,
+    /// The body's size; absent when it was over the cap and not read.
+    pub body_bytes: Option<u64>,
+    /// The body's SHA-256, lowercase hex.
+    pub body_sha256: Option<String>,
 }
 
 /// An incoming webhook: its URLs, samples and mapping.
