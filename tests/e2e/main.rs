@@ -20,6 +20,7 @@ mod openapi_answers;
 mod plan_model;
 mod plans;
 mod postbacks;
+mod provider_edges;
 mod providers;
 mod support;
 mod transactions_api;

@@ -2,6 +2,7 @@
 //! provider implements, and the checks their parsers share.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::dispute::DisputeChange;
 use crate::domain::minor_units::{check_minor, MinorUnits};
 use crate::domain::money::Currency;
 use crate::domain::program::{Program, ProviderSecrets};
@@ -25,6 +26,19 @@ pub enum ProviderEvent {
         transaction_key: String,
         refund: RefundSpec,
     },
+    /// An authorization that lapsed uncaptured (Stripe's `charge.expired`): whatever was
+    /// counted for it is taken back; nothing is kept when nothing was counted.
+    Lapsed {
+        event_id: Option<String>,
+        transaction_key: String,
+    },
+    /// A dispute (chargeback) on a payment opened or closed.
+    Dispute {
+        event_id: Option<String>,
+        transaction_key: String,
+        dispute_id: String,
+        change: DisputeChange,
+    },
     /// A refund that names its customer and amount but not the payment (Recurly XML).
     CustomerRefund {
         event_id: Option<String>,
@@ -47,6 +61,8 @@ impl ProviderEvent {
         match self {
             Self::Payment { event_id, .. }
             | Self::Refund { event_id, .. }
+            | Self::Lapsed { event_id, .. }
+            | Self::Dispute { event_id, .. }
             | Self::CustomerRefund { event_id, .. }
             | Self::CustomerLink { event_id, .. } => event_id.as_deref(),
             Self::Ignored { .. } => None,
@@ -57,6 +73,12 @@ impl ProviderEvent {
         match self {
             Self::Payment { payment, .. } => Some(payment.key.clone()),
             Self::Refund {
+                transaction_key, ..
+            }
+            | Self::Lapsed {
+                transaction_key, ..
+            }
+            | Self::Dispute {
                 transaction_key, ..
             } => Some(transaction_key.clone()),
             _ => None,
