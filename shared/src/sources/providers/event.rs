@@ -226,3 +226,46 @@ pub(crate) mod testing {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::MAX_AMOUNT;
+    use proptest::prelude::*;
+
+    fn field_of(result: Result<impl std::fmt::Debug, AppError>) -> String {
+        match result {
+            Err(AppError::InvalidField { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_currency_outside_iso_4217_is_refused_by_its_field() {
+        for code in ["xyz", "BTC", "", "usdd", "💶"] {
+            assert_eq!(
+                field_of(currency("data.object.currency", code)),
+                "data.object.currency"
+            );
+        }
+        assert!(currency("f", "usd").is_ok());
+    }
+
+    proptest! {
+        /// Every provider reads its integers through these two: any i64, in any of its
+        /// tables, is an amount within bounds or a 422 naming the field, never a panic.
+        #[test]
+        fn any_integer_is_an_amount_in_bounds_or_a_field_error(minor: i64, code in "(USD|JPY|KWD|ISK|MGA|CLF)", units in 0usize..4) {
+            let units = [MinorUnits::Stripe, MinorUnits::Chargebee, MinorUnits::Recurly, MinorUnits::Chargify][units];
+            let currency = Currency::parse(&code).unwrap();
+            match minor_amount("amount", minor, currency, units) {
+                Ok(amount) => prop_assert!(amount >= Decimal::ZERO && amount <= MAX_AMOUNT),
+                Err(e) => prop_assert_eq!(field_of(Err::<(), _>(e)), "amount"),
+            }
+            match refund_amount("amount", minor, None, units) {
+                Ok(_) => prop_assert!((0..=1_000_000_000_000).contains(&minor)),
+                Err(e) => prop_assert_eq!(field_of(Err::<(), _>(e)), "amount"),
+            }
+        }
+    }
+}
