@@ -156,6 +156,16 @@ async fn a_dispute_holds_the_rewards_until_it_is_won_and_never_an_admins_hold(ba
     );
 }
 
+scenario!(an_opening_delivered_after_its_close_holds_nothing);
+async fn an_opening_delivered_after_its_close_holds_nothing(backend: Backend) {
+    let env = charged(backend).await;
+    let won = send(&env, &fixture("stripe/charge.dispute.closed.won.json")).await;
+    assert_eq!(status_of(&won), (200, "released"), "{}", won.1);
+    let opened = send(&env, &fixture("stripe/charge.dispute.created.json")).await;
+    assert_eq!(status_of(&opened), (200, "skipped"), "{}", opened.1);
+    assert_eq!(reward(&env).await, (980, "pending".into(), None));
+}
+
 scenario!(a_lost_dispute_is_a_refund_of_the_disputed_amount_counted_once);
 async fn a_lost_dispute_is_a_refund_of_the_disputed_amount_counted_once(backend: Backend) {
     let env = charged(backend).await;

@@ -2,9 +2,12 @@
 //!
 //! Opened, it holds the payment's unpaid rewards under a reason naming it; won, it releases
 //! those holds (and no other); lost, the disputed amount counts as a refund keyed by the
-//! dispute, so a repeat takes it once, and then its holds are released too.
+//! dispute, so a repeat takes it once, and then its holds are released too. A close is noted
+//! on the transaction first, and an opening looks for it after its holds, so an opening
+//! delivered after its close (a retry, a reordering) leaves nothing held.
 
 use crate::domain::refund::{RefundAmount, RefundSpec};
+use crate::domain::transaction::Transaction;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisputeChange {
@@ -24,4 +27,17 @@ pub fn lost_refund(dispute_id: &str, amount: RefundAmount) -> RefundSpec {
         id: format!("dispute#{dispute_id}"),
         amount,
     }
+}
+
+/// Notes on the transaction that the dispute closed; false when it was noted before.
+pub fn close(tx: &mut Transaction, dispute_id: &str) -> bool {
+    if closed(tx, dispute_id) {
+        return false;
+    }
+    tx.closed_disputes.push(dispute_id.to_string());
+    true
+}
+
+pub fn closed(tx: &Transaction, dispute_id: &str) -> bool {
+    tx.closed_disputes.iter().any(|id| id == dispute_id)
 }
