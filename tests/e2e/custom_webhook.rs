@@ -615,7 +615,6 @@ async fn the_sweeper_queues_transactions_left_recorded(backend: Backend) {
         updated_at: now_millis() - age_ms,
         refunded_at: None,
         refund_ids: vec![],
-        closed_disputes: Vec::new(),
         write_id: String::new(),
     };
     env.app

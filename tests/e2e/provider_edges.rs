@@ -157,10 +157,14 @@ async fn a_dispute_holds_the_rewards_until_it_is_won_and_never_an_admins_hold(ba
 }
 
 scenario!(an_opening_delivered_after_its_close_holds_nothing);
+/// Even when the close came before the charge itself: it is kept like a refund.
 async fn an_opening_delivered_after_its_close_holds_nothing(backend: Backend) {
-    let env = charged(backend).await;
+    let env = linked(backend).await;
     let won = send(&env, &fixture("stripe/charge.dispute.closed.won.json")).await;
     assert_eq!(status_of(&won), (200, "released"), "{}", won.1);
+    let charge = send(&env, &fixture("stripe/charge.succeeded.json")).await;
+    assert_eq!(status_of(&charge), (200, "created"), "{}", charge.1);
+    env.run_worker().await;
     let opened = send(&env, &fixture("stripe/charge.dispute.created.json")).await;
     assert_eq!(status_of(&opened), (200, "skipped"), "{}", opened.1);
     assert_eq!(reward(&env).await, (980, "pending".into(), None));

@@ -2,12 +2,16 @@
 //!
 //! Opened, it holds the payment's unpaid rewards under a reason naming it; won, it releases
 //! those holds (and no other); lost, the disputed amount counts as a refund keyed by the
-//! dispute, so a repeat takes it once, and then its holds are released too. A close is noted
-//! on the transaction first, and an opening looks for it after its holds, so an opening
-//! delivered after its close (a retry, a reordering) leaves nothing held.
+//! dispute, so a repeat takes it once, and then its holds are released too.
+//!
+//! A close is written as that refund (of nothing, when won) before its holds are released, so
+//! it is on the transaction's record whatever came first (kept like any refund until the
+//! payment arrives); an opening looks for it after it holds, so an opening delivered after its
+//! close (a retry, a reordering) leaves nothing held.
 
 use crate::domain::refund::{RefundAmount, RefundSpec};
 use crate::domain::transaction::Transaction;
+use rust_decimal::Decimal;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisputeChange {
@@ -21,23 +25,54 @@ pub fn hold_reason(dispute_id: &str) -> String {
     format!("dispute {dispute_id} is open")
 }
 
-/// A lost dispute as a refund of the disputed amount, applied once per dispute.
-pub fn lost_refund(dispute_id: &str, amount: RefundAmount) -> RefundSpec {
-    RefundSpec::Part {
-        id: format!("dispute#{dispute_id}"),
+/// A dispute's close as a refund, applied once per dispute: the disputed amount when lost,
+/// nothing when won.
+pub fn closing_refund(dispute_id: &str, change: &DisputeChange) -> Option<RefundSpec> {
+    let amount = match change {
+        DisputeChange::Opened => return None,
+        DisputeChange::Won => RefundAmount::Exact(Decimal::ZERO),
+        DisputeChange::Lost { amount } => amount.clone(),
+    };
+    Some(RefundSpec::Part {
+        id: refund_id(dispute_id),
         amount,
-    }
+    })
 }
 
-/// Notes on the transaction that the dispute closed; false when it was noted before.
-pub fn close(tx: &mut Transaction, dispute_id: &str) -> bool {
-    if closed(tx, dispute_id) {
-        return false;
-    }
-    tx.closed_disputes.push(dispute_id.to_string());
-    true
+fn refund_id(dispute_id: &str) -> String {
+    format!("dispute#{dispute_id}")
 }
 
+/// The dispute closed on this transaction (its closing refund is applied).
 pub fn closed(tx: &Transaction, dispute_id: &str) -> bool {
-    tx.closed_disputes.iter().any(|id| id == dispute_id)
+    tx.refund_ids.contains(&refund_id(dispute_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::refund::RefundSpec;
+
+    #[test]
+    fn a_close_is_a_refund_keyed_by_the_dispute() {
+        assert_eq!(closing_refund("dp_1", &DisputeChange::Opened), None);
+        let won = closing_refund("dp_1", &DisputeChange::Won);
+        assert_eq!(
+            won,
+            Some(RefundSpec::Part {
+                id: "dispute#dp_1".into(),
+                amount: RefundAmount::Exact(Decimal::ZERO)
+            })
+        );
+        let lost = DisputeChange::Lost {
+            amount: RefundAmount::Exact(Decimal::new(1900, 2)),
+        };
+        let Some(RefundSpec::Part { id, amount }) = closing_refund("dp_1", &lost) else {
+            panic!("a part")
+        };
+        assert_eq!(
+            (id.as_str(), amount),
+            ("dispute#dp_1", Decimal::new(1900, 2).into())
+        );
+    }
 }

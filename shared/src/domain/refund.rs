@@ -179,7 +179,6 @@ mod tests {
             updated_at: 0,
             refunded_at: None,
             refund_ids: vec![],
-            closed_disputes: Vec::new(),
             write_id: String::new(),
         }
     }

@@ -151,9 +151,6 @@ pub struct Transaction {
     /// Ids of the partial refunds applied, so a repeated one is not counted twice.
     #[serde(default)]
     pub refund_ids: Vec<String>,
-    /// Disputes closed on it (won or lost), so that an opening delivered late holds nothing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub closed_disputes: Vec<String>,
     /// Unique to the request that wrote it: finding its own id tells the storage client's
     /// retry of a write whose answer was lost from another request's repeat, even one in the
     /// same millisecond.
@@ -228,7 +225,6 @@ impl Transaction {
             updated_at: now,
             refunded_at: None,
             refund_ids: Vec::new(),
-            closed_disputes: Vec::new(),
             write_id: String::new(),
         }
     }
