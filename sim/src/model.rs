@@ -5,8 +5,9 @@
 //! at the gross; a sale an admin assigns is credited to that partner; each level of the referral chain earns the
 //! plan's percentage (Stripe's sales by a rule of their own) of the net amount less the refunded share, rounded half away from zero to
 //! the currency's minor unit; a fully refunded sale's rewards are declined (or never written).
+//! A lost dispute refunds its amount like one more refund; a won one changes nothing.
 
-use crate::scenario::{Channel, Refund, Sale, Scenario};
+use crate::scenario::{Channel, DisputeEnd, Refund, Sale, Scenario};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// ISO 4217's decimals of the simulated currencies.
@@ -58,7 +59,11 @@ pub fn refunded_minor(sale: &Sale) -> i64 {
             Refund::Total(_) => 0,
             Refund::Part { minor, .. } => *minor,
         })
-        .sum();
+        .sum::<i64>()
+        + match sale.dispute {
+            Some(DisputeEnd::Lost(minor)) => minor,
+            _ => 0,
+        };
     let largest_total = sale
         .refunds
         .iter()

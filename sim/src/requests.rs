@@ -1,7 +1,7 @@
 //! The requests a history's events become: the API calls here, the providers' in `senders`.
 
 use crate::scenario::{Event, Scenario};
-use crate::senders::{payment, refund, stripe, Sent};
+use crate::senders::{dispute, payment, refund, stripe, Sent};
 use axum::body::Body;
 use axum::http::Request;
 use hmac::{Hmac, KeyInit, Mac};
@@ -140,6 +140,8 @@ pub fn request(
         }
         Event::Payment(s) => payment(scenario, *s, credentials, now_seconds),
         Event::Refund { sale, refund: r } => refund(scenario, *sale, *r, credentials, now_seconds),
+        Event::DisputeOpened(s) => dispute(scenario, *s, true, now_seconds),
+        Event::DisputeClosed(s) => dispute(scenario, *s, false, now_seconds),
         Event::Payout {
             partner,
             currency,

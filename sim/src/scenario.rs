@@ -4,7 +4,8 @@
 //! after payments, refunds before payments), some twice; then sales nobody could attribute
 //! are assigned by an admin. Among them, the reward lifecycle: sweeps that approve what is
 //! due, payouts (repeated, and racing each other) that pay it, refunds after them that claw
-//! back; once over, a last sweep and payout per partner and currency.
+//! back; disputes on some Stripe sales, won or lost, opened and closed in either order (some
+//! across the last sweep); once over, a last sweep and payout per partner and currency.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -74,6 +75,14 @@ pub enum Refund {
     Part { id: String, minor: i64 },
 }
 
+/// How a Stripe sale's dispute closes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DisputeEnd {
+    Won,
+    /// Lost: this much (minor units) counts as refunded.
+    Lost(i64),
+}
+
 #[derive(Debug, Clone)]
 pub struct Sale {
     pub key: String,
@@ -83,6 +92,9 @@ pub struct Sale {
     /// Custom sales may give a net amount below the gross.
     pub net: Option<i64>,
     pub refunds: Vec<Refund>,
+    /// A Stripe sale's dispute: opened, then closed (sometimes the other way round), some
+    /// twice.
+    pub dispute: Option<DisputeEnd>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +107,10 @@ pub enum Event {
         sale: usize,
         refund: usize,
     },
+    /// `charge.dispute.created` of the sale's dispute.
+    DisputeOpened(usize),
+    /// `charge.dispute.closed` of the sale's dispute, won or lost.
+    DisputeClosed(usize),
     /// An admin assigns an unassigned sale to its partner.
     Assign(usize),
     /// A signup of the partner (`POST /v1/actions`), under the key `signup-{partner}`.
@@ -157,6 +173,7 @@ fn sales(world: &World, partners: usize, customers: usize) -> Vec<Sale> {
                 gross,
                 net,
                 refunds: vec![],
+                dispute: None,
             }
         })
         .collect();
@@ -175,7 +192,74 @@ fn sales(world: &World, partners: usize, customers: usize) -> Vec<Sale> {
             .unwrap_or(0);
         sales[s].refunds = refunds(world, &sales[s].channel, sales[s].gross, rival);
     }
+    add_disputes(&mut sales);
     sales
+}
+
+/// Disputes on some Stripe sales, chosen without the generator's random numbers so the
+/// histories of every seed stay as they were: won on every third, lost on the next one when
+/// it has no refunds (Stripe refuses to refund a disputed charge), in full or half.
+fn add_disputes(sales: &mut [Sale]) {
+    for (s, sale) in sales.iter_mut().enumerate() {
+        if !matches!(sale.channel, Channel::Stripe { .. }) {
+            continue;
+        }
+        sale.dispute = match s % 3 {
+            0 => Some(DisputeEnd::Won),
+            1 if sale.refunds.is_empty() => Some(DisputeEnd::Lost(if s % 2 == 0 {
+                sale.gross
+            } else {
+                sale.gross / 2
+            })),
+            _ => None,
+        };
+    }
+}
+
+/// The disputes opened once the history is over (before the sweep) and closed after it, so a
+/// held reward must be passed over by the sweep and approved on its release.
+fn late_disputes(sales: &[Sale]) -> Vec<usize> {
+    (0..sales.len())
+        .filter(|&s| sales[s].dispute.is_some() && s % 2 == 1)
+        .collect()
+}
+
+/// The other disputes among the history: opened and closed a few steps after the charge could
+/// be recorded (its payment, its customer and the customer's link delivered), mostly opened
+/// first, sometimes closed first, the close again later (Stripe's retry). No random numbers
+/// are drawn.
+fn place_disputes(steps: &mut [Vec<Event>], sales: &[Sale]) {
+    let count = steps.len();
+    for s in (0..sales.len()).filter(|&s| sales[s].dispute.is_some() && s % 2 == 0) {
+        let Channel::Stripe { customer } = sales[s].channel else {
+            continue;
+        };
+        let needed = [
+            Event::Payment(s),
+            Event::CreateCustomer(customer),
+            Event::LinkStripeCustomer(customer),
+        ];
+        let recordable = needed
+            .iter()
+            .filter_map(|event| steps.iter().position(|group| group.contains(event)))
+            .max()
+            .unwrap_or(0);
+        let at = |offset: usize| (recordable + offset).min(count.saturating_sub(1));
+        let (opened, closed) = if s % 4 == 2 {
+            (at(6), at(4))
+        } else {
+            (at(3), at(6))
+        };
+        for (slot, event) in [
+            (opened, Event::DisputeOpened(s)),
+            (closed, Event::DisputeClosed(s)),
+            (at(8), Event::DisputeClosed(s)),
+        ] {
+            if let Some(group) = steps.get_mut(slot) {
+                group.push(event);
+            }
+        }
+    }
 }
 
 pub fn generate(world: &World) -> Scenario {
@@ -254,12 +338,16 @@ pub fn generate(world: &World) -> Scenario {
     }
     let holding_days = if sales.len().is_multiple_of(2) { 0 } else { 2 };
     place_payouts(&mut steps, &partners);
+    place_disputes(&mut steps, &sales);
     let mut afterwards: Vec<Event> = (0..sales.len())
         .filter(|&s| matches!(sales[s].channel, Channel::Unassigned { .. }))
         .map(Event::Assign)
         .collect();
     // Once the history is over, what is due is approved and paid, clawbacks netted.
+    let late = late_disputes(&sales);
+    afterwards.extend(late.iter().map(|&s| Event::DisputeOpened(s)));
     afterwards.push(Event::Sweep);
+    afterwards.extend(late.iter().map(|&s| Event::DisputeClosed(s)));
     for p in (0..partners.len()).filter(|&p| !partners[p].late) {
         for currency in CURRENCIES {
             afterwards.push(Event::Payout {

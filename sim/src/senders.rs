@@ -5,7 +5,7 @@ use crate::requests::{
     hmac_hex, request_with, Credentials, Function, CHARGEBEE_PASSWORD, CHARGEBEE_USER,
     CHARGIFY_SITE_KEY, PROGRAM, RECURLY_PASSWORD, RECURLY_USER, STRIPE_SECRET,
 };
-use crate::scenario::{Channel, Refund, Scenario};
+use crate::scenario::{Channel, DisputeEnd, Refund, Scenario};
 use axum::body::Body;
 use axum::http::Request;
 use base64::Engine;
@@ -215,4 +215,21 @@ pub fn refund(
         })),
         (refund, channel) => unreachable!("the generator pairs {refund:?} with {channel:?}"),
     }
+}
+
+/// Stripe's `charge.dispute.created` (`opened`) or `charge.dispute.closed` of sale `s`.
+pub fn dispute(scenario: &Scenario, s: usize, opened: bool, now_seconds: i64) -> Sent {
+    let sale = &scenario.sales[s];
+    let (kind, status, amount) = match (opened, sale.dispute) {
+        (true, _) | (false, None) => ("charge.dispute.created", "needs_response", sale.gross),
+        (false, Some(DisputeEnd::Won)) => ("charge.dispute.closed", "won", sale.gross),
+        (false, Some(DisputeEnd::Lost(minor))) => ("charge.dispute.closed", "lost", minor),
+    };
+    stripe(
+        json!({"id": format!("evt_{kind}_{s}"), "type": kind, "data": {"object": {
+            "id": format!("dp_{s}"), "object": "dispute", "amount": amount, "charge": sale.key,
+            "currency": sale.currency.to_lowercase(), "status": status,
+        }}}),
+        now_seconds,
+    )
 }

@@ -21,6 +21,7 @@ mod openapi_answers;
 mod plan_model;
 mod plans;
 mod postbacks;
+mod provider_edges;
 mod providers;
 mod refusals;
 mod support;

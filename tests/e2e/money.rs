@@ -16,6 +16,10 @@ fn stripe_charge(tag: &str, currency: &str, amount: i64) -> String {
         .replace("ch_3PartnerhookTest01", &format!("ch_{tag}"))
         .replace("\"amount\": 4900", &format!("\"amount\": {amount}"))
         .replace(
+            "\"amount_captured\": 4900",
+            &format!("\"amount_captured\": {amount}"),
+        )
+        .replace(
             "\"currency\": \"usd\"",
             &format!("\"currency\": \"{currency}\""),
         )
@@ -203,7 +207,7 @@ async fn amounts_rates_and_plans_past_their_bounds_are_refused(backend: Backend)
     let answer = stripe(&env, &huge, STRIPE_SECRET, t).await;
     assert_eq!(
         (answer.0, answer.1["error"]["field"].as_str()),
-        (422, Some("data.object.amount")),
+        (422, Some("data.object.amount_captured")),
         "{}",
         answer.1
     );

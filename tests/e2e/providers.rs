@@ -130,7 +130,7 @@ pub(crate) async fn chargebee(env: &Env, body: &str, auth: &str) -> (u16, Value)
     .await
 }
 
-async fn recurly_xml(env: &Env, body: &str, auth: &str) -> (u16, Value) {
+pub(crate) async fn recurly_xml(env: &Env, body: &str, auth: &str) -> (u16, Value) {
     let headers = [("content-type", "application/xml"), ("authorization", auth)];
     send(
         &provider_router::<Recurly>(env.app.clone()),

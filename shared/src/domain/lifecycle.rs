@@ -5,6 +5,10 @@
 //! Releasing a hold: a held reward leaves `hold` only by an admin's `approve` (the review is
 //! over: it becomes available at once, whatever was left of its holding period) or `decline`.
 //! The sweeper never approves a held reward: the clock stops.
+//!
+//! Holds and declines the ledger makes carry their reason, so that only they are undone: a
+//! dispute's hold is released when the dispute is won (never an admin's hold), and a decline
+//! by a full refund is restored when that refund fails (never an admin's decline).
 
 use crate::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use crate::domain::time::Millis;
@@ -45,6 +49,74 @@ fn approve(reward: &mut Reward, now: Millis) {
     reward.reward_status = RewardStatus::Approved;
     reward.payment_status = PaymentStatus::Available;
     reward.payment_date = Some(reward.payment_date.map_or(now, |due| due.min(now)));
+}
+
+/// Why the ledger declined a reward: its sale was refunded in full.
+pub const REFUNDED: &str = "the sale was refunded";
+
+/// The ledger's decline of an unpaid reward whose sale was refunded in full.
+pub fn decline_refunded(reward: &mut Reward) {
+    reward.reward_status = RewardStatus::Declined;
+    reward.payment_status = PaymentStatus::Pending;
+    reward.status_reason = Some(REFUNDED.into());
+}
+
+/// A reward the ledger held or declined resumes where its clock is: pending until its
+/// payment date, approved and available after it.
+fn resume(reward: &mut Reward, now: Millis) {
+    if resumes_pending(reward, now) {
+        reward.reward_status = RewardStatus::Pending;
+        reward.payment_status = PaymentStatus::Pending;
+    } else {
+        approve(reward, now);
+    }
+    reward.status_reason = None;
+}
+
+/// Resuming it now leaves it pending (its entry in the listing by payment date is due first).
+pub fn resumes_pending(reward: &Reward, now: Millis) -> bool {
+    reward.payment_date.is_some_and(|due| due > now)
+}
+
+/// It was declined by [`decline_refunded`].
+pub fn declined_by_refund(reward: &Reward) -> bool {
+    reward.reward_status == RewardStatus::Declined
+        && reward.status_reason.as_deref() == Some(REFUNDED)
+}
+
+/// Undoes [`decline_refunded`] once the refund failed; false for any other reward.
+pub fn restore_refunded(reward: &mut Reward, now: Millis) -> bool {
+    if !declined_by_refund(reward) {
+        return false;
+    }
+    resume(reward, now);
+    true
+}
+
+/// The ledger's hold of an unpaid reward for `reason` (a dispute): false when it is held
+/// already (an admin's hold keeps its reason), paid, declined, or a clawback.
+pub fn hold_for(reward: &mut Reward, reason: &str) -> bool {
+    let unpaid = matches!(
+        reward.reward_status,
+        RewardStatus::Pending | RewardStatus::Approved
+    );
+    if reward.source == RewardSource::Clawback || !unpaid {
+        return false;
+    }
+    reward.reward_status = RewardStatus::Hold;
+    reward.payment_status = PaymentStatus::Pending;
+    reward.status_reason = Some(reason.into());
+    true
+}
+
+/// Releases a hold [`hold_for`] placed for `reason`; false for any other reward or hold.
+pub fn release(reward: &mut Reward, reason: &str, now: Millis) -> bool {
+    if reward.reward_status != RewardStatus::Hold || reward.status_reason.as_deref() != Some(reason)
+    {
+        return false;
+    }
+    resume(reward, now);
+    true
 }
 
 /// What an admin does to a reward.
@@ -270,6 +342,57 @@ mod tests {
         );
         assert_eq!(claim(&mut r, "po_1"), Some(false));
         assert_eq!(claim(&mut r, "po_2"), None);
+    }
+
+    #[test]
+    fn the_ledgers_holds_and_declines_are_undone_and_no_one_elses() {
+        let dispute = "dispute dp_1 is open";
+        let mut r = reward(500);
+        start(&mut r, 30);
+        assert!(hold_for(&mut r, dispute));
+        assert!(!hold_for(&mut r, "dispute dp_2 is open"), "held already");
+        assert!(!release(&mut r, "dispute dp_2 is open", 2_000));
+        assert!(resumes_pending(&r, 2_000));
+        assert!(release(&mut r, dispute, 2_000));
+        assert_eq!(
+            (r.reward_status, r.status_reason.clone()),
+            (RewardStatus::Pending, None)
+        );
+        // Released after its holding period: available at once.
+        hold_for(&mut r, dispute);
+        assert!(release(&mut r, dispute, 1_000 + 31 * DAY_MS));
+        assert_eq!(r.reward_status, RewardStatus::Approved);
+        // An admin's hold is never released by a dispute, even one naming the same words
+        // elsewhere; an admin's decline is never restored.
+        let mut held = reward(500);
+        review(
+            &mut held,
+            &Review::Hold {
+                reason: Some("fraud".into()),
+            },
+            5,
+        )
+        .unwrap();
+        assert!(!hold_for(&mut held, dispute));
+        assert!(!release(&mut held, dispute, 6));
+        assert_eq!(held.status_reason.as_deref(), Some("fraud"));
+        let mut declined = reward(500);
+        review(&mut declined, &Review::Decline { reason: None }, 5).unwrap();
+        assert!(!restore_refunded(&mut declined, 6));
+        let mut refunded = reward(500);
+        start(&mut refunded, 0);
+        decline_refunded(&mut refunded);
+        assert!(restore_refunded(&mut refunded, 2_000));
+        assert_eq!(refunded.reward_status, RewardStatus::Approved);
+        assert!(
+            !restore_refunded(&mut refunded, 2_001),
+            "a repeat changes nothing"
+        );
+        let mut paid = reward(500);
+        start(&mut paid, 0);
+        claim(&mut paid, "po_1");
+        assert!(!hold_for(&mut paid, dispute));
+        assert!(!hold_for(&mut clawback(&paid, 1, Decimal::ONE, 9), dispute));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod balance;
 pub mod counter;
 pub mod csv_import;
 pub mod customer;
+pub mod dispute;
 pub mod error;
 pub mod event;
 pub mod group;

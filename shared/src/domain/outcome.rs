@@ -16,6 +16,12 @@ pub enum Outcome {
     CustomerUnknown,
     /// A provider's customer was linked to a Partnerhook customer.
     CustomerLinked,
+    /// A refund that failed was undone: the sale counts again.
+    RefundReversed,
+    /// A dispute opened: the payment's unpaid rewards are held.
+    Held,
+    /// A dispute closed in the seller's favour: the holds it placed are released.
+    Released,
     /// Understood, but nothing Partnerhook acts on.
     Ignored,
     /// A test URL kept the payload as a sample.
@@ -33,6 +39,9 @@ impl Outcome {
             Self::RefundPending => "refund_pending",
             Self::CustomerUnknown => "customer_unknown",
             Self::CustomerLinked => "customer_linked",
+            Self::RefundReversed => "refund_reversed",
+            Self::Held => "held",
+            Self::Released => "released",
             Self::Ignored => "ignored",
             Self::SampleCaptured => "sample_captured",
         }

@@ -21,6 +21,9 @@ pub enum RefundSpec {
     Total { amount: Decimal },
     /// One refund of several, with its own id (Chargebee and Chargify refund transactions).
     Part { id: String, amount: RefundAmount },
+    /// A refund counted before that failed (Stripe's `refund.failed`): what it took is given
+    /// back once, keyed by its id.
+    Failed { id: String, amount: RefundAmount },
 }
 
 /// A refund's amount, in the currency of the payment it refunds. Stored records hold a bare
@@ -60,13 +63,21 @@ impl RefundSpec {
             Self::Full => "full".into(),
             Self::Total { amount } => format!("total#{amount}"),
             Self::Part { id, .. } => format!("part#{id}"),
+            Self::Failed { id, .. } => format!("failed#{id}"),
         }
+    }
+
+    /// It gives back rather than takes: it applies to a refunded transaction too, and after
+    /// the refunds kept with it.
+    pub fn gives_back(&self) -> bool {
+        matches!(self, Self::Failed { .. })
     }
 
     /// Applies the refund to a transaction at `now`; false when it was applied before.
     pub fn apply(&self, tx: &mut Transaction, now: Millis) -> bool {
         let gross = tx.amounts.gross;
         let refunded = match self {
+            Self::Failed { id, amount } => return give_back(tx, id, amount),
             Self::Full => gross,
             Self::Total { amount } => (*amount).min(gross),
             Self::Part { id, amount } => {
@@ -94,6 +105,29 @@ impl RefundSpec {
         }
         true
     }
+}
+
+/// Undoes a failed refund's effect once: the refunded amount drops by what it took, and a
+/// transaction it had refunded in full counts again, in the status it had before.
+fn give_back(tx: &mut Transaction, id: &str, amount: &RefundAmount) -> bool {
+    let mark = format!("failed#{id}");
+    if tx.refund_ids.contains(&mark) {
+        return false;
+    }
+    let Some(amount) = amount.in_currency(tx.amounts.currency) else {
+        return false;
+    };
+    tx.refund_ids.push(mark);
+    tx.amounts.refunded = tx
+        .amounts
+        .refunded
+        .checked_sub(amount)
+        .map_or(Decimal::ZERO, |left| left.max(Decimal::ZERO));
+    if tx.status == TransactionStatus::Refunded && tx.amounts.refunded < tx.amounts.gross {
+        tx.status = tx.status_before_refund();
+        tx.refunded_at = None;
+    }
+    true
 }
 
 /// A refund that names only its customer and amount (Recurly), kept until a payment it fits
@@ -193,6 +227,47 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_refund_gives_back_what_it_took_once() {
+        let failed = |id: &str, cents| RefundSpec::Failed {
+            id: id.into(),
+            amount: Decimal::new(cents, 2).into(),
+        };
+        let mut t = Transaction {
+            partner_key: Some("p".into()),
+            ..tx(4900)
+        };
+        assert!(RefundSpec::Total {
+            amount: Decimal::new(1900, 2)
+        }
+        .apply(&mut t, 1));
+        assert!(failed("re_1", 1900).apply(&mut t, 2));
+        assert!(
+            !failed("re_1", 1900).apply(&mut t, 3),
+            "a repeat gives nothing"
+        );
+        assert_eq!(t.amounts.refunded, Decimal::ZERO);
+        assert_eq!(t.status, TransactionStatus::Commissioned);
+        // A full refund that failed: the sale counts again, as it was before.
+        assert!(RefundSpec::Full.apply(&mut t, 4));
+        assert_eq!(t.status, TransactionStatus::Refunded);
+        assert!(failed("re_2", 4900).apply(&mut t, 5));
+        assert_eq!(
+            (t.status, t.refunded_at, t.amounts.refunded),
+            (TransactionStatus::Commissioned, None, Decimal::ZERO)
+        );
+        // Never below nothing; before its commission ran it returns to `recorded`.
+        let mut fresh = tx(4900);
+        fresh.status = TransactionStatus::Refunded;
+        fresh.amounts.refunded = Decimal::new(4900, 2);
+        assert!(failed("re_3", 9900).apply(&mut fresh, 6));
+        assert_eq!(
+            (fresh.status, fresh.amounts.refunded),
+            (TransactionStatus::Recorded, Decimal::ZERO)
+        );
+        assert_eq!(failed("re_3", 1).pending_id(), "failed#re_3");
+    }
+
+    #[test]
     fn a_refund_without_a_currency_is_read_in_the_payments() {
         // Chargify's refund_success: 2000 in whatever the payment was made in.
         let part = RefundSpec::Part {
@@ -260,6 +335,7 @@ mod tests {
                     RefundSpec::Total { amount: dec(amount_parts) },
                     RefundSpec::Part { id: "a".into(), amount: dec(amount_parts).into() },
                     RefundSpec::Part { id: "b".into(), amount: RefundAmount::Minor { minor, units: MinorUnits::Stripe } },
+                    RefundSpec::Failed { id: "c".into(), amount: dec(amount_parts).into() },
                 ] {
                     spec.apply(&mut t, 1);
                     proptest::prop_assert!(t.amounts.refunded <= t.amounts.gross.max(dec(refunded_parts)));

@@ -241,6 +241,18 @@ impl Transaction {
 }
 
 impl Transaction {
+    /// Where a refunded transaction returns when a refund is undone: commissioned once it has
+    /// a partner, unassigned once its job found none, recorded before its job ran.
+    pub fn status_before_refund(&self) -> TransactionStatus {
+        if self.partner_key.is_some() {
+            TransactionStatus::Commissioned
+        } else if self.unassigned_reason.is_some() {
+            TransactionStatus::Unassigned
+        } else {
+            TransactionStatus::Recorded
+        }
+    }
+
     /// Its commission job has run (it left `recorded` for a partner or for none).
     pub fn commission_ran(&self) -> bool {
         matches!(

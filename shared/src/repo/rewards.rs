@@ -56,6 +56,19 @@ impl Repo {
         self.insert(program, reward).await
     }
 
+    /// Writes a reward's entry in the listing by payment date before it becomes pending again
+    /// (a hold released, a decline undone); an entry written already is kept.
+    pub async fn insert_reward_due(
+        &self,
+        program: &str,
+        reward: &Reward,
+    ) -> Result<(), StoreError> {
+        if let Some(due) = RewardDue::of(reward, program) {
+            self.insert(program, &due).await?;
+        }
+        Ok(())
+    }
+
     /// Forgets a reward's entry in the listing by payment date, once it left `pending`.
     pub async fn delete_reward_due(
         &self,

@@ -103,6 +103,87 @@ pub async fn review(
     Ok(reward)
 }
 
+/// Holds a transaction's unpaid rewards for `reason` (a dispute), read consistently; a reward
+/// held already keeps its own hold. Returns how many it holds now.
+pub async fn hold_rewards_of(
+    app: &App,
+    program: &Program,
+    transaction_key: &str,
+    reason: &str,
+) -> Result<usize, AppError> {
+    let slug = program.slug.as_str();
+    let mut held = 0;
+    for found in app
+        .repo
+        .rewards_of_transaction(slug, transaction_key)
+        .await?
+    {
+        let mut changed = false;
+        let Some(reward) = app
+            .repo
+            .modify_from::<Reward, AppError>(slug, found, |r| {
+                changed = lifecycle::hold_for(r, reason);
+                Ok(changed)
+            })
+            .await?
+        else {
+            continue;
+        };
+        if reward.reward_status == RewardStatus::Hold
+            && reward.status_reason.as_deref() == Some(reason)
+        {
+            held += 1;
+            app.repo.delete_reward_due(slug, &reward).await?;
+            announce(app, program, &reward, changed).await?;
+        }
+    }
+    Ok(held)
+}
+
+/// Releases the holds [`hold_rewards_of`] placed for `reason`, and no other: each reward
+/// resumes its holding period (its entry in the listing by payment date written first), or
+/// is approved when that period is over. Returns how many it released.
+pub async fn release_rewards_of(
+    app: &App,
+    program: &Program,
+    transaction_key: &str,
+    reason: &str,
+) -> Result<usize, AppError> {
+    let slug = program.slug.as_str();
+    let now = app.now();
+    let mut released = 0;
+    for found in app
+        .repo
+        .rewards_of_transaction(slug, transaction_key)
+        .await?
+    {
+        let held = found.value.reward_status == RewardStatus::Hold
+            && found.value.status_reason.as_deref() == Some(reason);
+        if !held {
+            continue;
+        }
+        if lifecycle::resumes_pending(&found.value, now) {
+            app.repo.insert_reward_due(slug, &found.value).await?;
+        }
+        let mut changed = false;
+        let Some(reward) = app
+            .repo
+            .modify_from::<Reward, AppError>(slug, found, |r| {
+                changed = lifecycle::release(r, reason, now);
+                Ok(changed)
+            })
+            .await?
+        else {
+            continue;
+        };
+        released += usize::from(changed);
+        if changed {
+            announce(app, program, &reward, changed).await?;
+        }
+    }
+    Ok(released)
+}
+
 /// Approves the program's pending rewards whose holding period is over, reading only the
 /// listing by payment date up to now. Each entry is re-read consistently before it decides,
 /// and dropped once its reward left `pending` (after the change was announced). Returns how

@@ -4,13 +4,14 @@ use crate::app::App;
 use crate::domain::customer::CustomerRef;
 use crate::domain::outcome::Outcome;
 use crate::domain::program::Program;
-use crate::domain::refund::{refunds_by_customer, CustomerRefund};
+use crate::domain::refund::{refunds_by_customer, CustomerRefund, RefundSpec};
 use crate::error::AppError;
 use crate::sources::providers::event::ProviderEvent;
 use crate::sources::step::Accepted;
 use crate::usecases::customers::parking::{link, record_payment};
 use crate::usecases::ledger::customer_refunds::record_customer_refund;
-use crate::usecases::ledger::refunds::record_refund;
+use crate::usecases::ledger::disputes::record_dispute;
+use crate::usecases::ledger::refunds::{apply_refund, record_refund, RefundApplied};
 
 /// Applies a provider event: dedupe on the provider's event id, then the ledger or the customer
 /// matching; the event id is marked only after the work is done.
@@ -56,6 +57,32 @@ pub async fn apply(
                 format!("transaction {transaction_key:?} is not known yet; the refund is applied when it arrives")
             });
             (outcome, reason)
+        }
+        ProviderEvent::Lapsed {
+            transaction_key, ..
+        } => match apply_refund(app, program, &transaction_key, &RefundSpec::Full).await? {
+            RefundApplied::NoTransaction => (
+                Outcome::Ignored,
+                Some(format!("the authorization {transaction_key:?} lapsed uncaptured; nothing was counted for it")),
+            ),
+            RefundApplied::Before => (
+                Outcome::Skipped,
+                Some(format!("transaction {transaction_key:?} counts nothing already")),
+            ),
+            _ => (
+                Outcome::Refunded,
+                Some(format!("the authorization {transaction_key:?} lapsed uncaptured; what was counted for it is taken back")),
+            ),
+        },
+        ProviderEvent::Dispute {
+            transaction_key,
+            dispute_id,
+            change,
+            ..
+        } => {
+            let (outcome, reason) =
+                record_dispute(app, program, &transaction_key, &dispute_id, change).await?;
+            (outcome, Some(reason))
         }
         ProviderEvent::CustomerRefund {
             customer_key,

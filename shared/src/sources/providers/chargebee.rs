@@ -2,6 +2,9 @@
 //! and `content`. `payment_succeeded` names its customer by `content.customer.meta_data.customer_key`
 //! and is the payment; `payment_refunded` carries a refund transaction pointing at the payment
 //! (`refunded_txn_id`); `customer_created` / `customer_changed` link Chargebee customers.
+//! `payment_failed` whose transaction is a `late_failure` (it failed after Chargebee reported
+//! it successful) takes back all of that payment, kept when it comes first; other failures
+//! were never payments.
 
 use crate::domain::customer::CustomerRef;
 use crate::domain::minor_units::MinorUnits;
@@ -45,6 +48,7 @@ struct Transaction {
     customer_id: Option<String>,
     date: Option<i64>,
     refunded_txn_id: Option<String>,
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +151,21 @@ impl Provider for Chargebee {
                     },
                 })
             }
+            "payment_failed" => {
+                let content: Content = parse_json_value(event.content, "content")?;
+                let tx = content.transaction;
+                if tx.status.as_deref() != Some("late_failure") {
+                    return Ok(ProviderEvent::ignored(format!(
+                        "payment {:?} failed before it succeeded, so nothing was counted",
+                        tx.id
+                    )));
+                }
+                Ok(ProviderEvent::Refund {
+                    event_id,
+                    transaction_key: key("content.transaction.id", &tx.id)?,
+                    refund: RefundSpec::Full,
+                })
+            }
             "customer_created" | "customer_changed" => {
                 let content: CustomerContent = parse_json_value(event.content, "content")?;
                 ProviderEvent::customer_link(
@@ -175,6 +194,27 @@ mod tests {
         include_str!("../../../../tests/fixtures/chargebee/payment_refunded.json");
     const PARTIAL: &str =
         include_str!("../../../../tests/fixtures/chargebee/payment_refunded.partial.json");
+    const LATE_FAILURE: &str =
+        include_str!("../../../../tests/fixtures/chargebee/payment_failed.late_failure.json");
+
+    #[test]
+    fn a_late_failure_takes_back_the_payment_and_an_early_one_is_ignored() {
+        let ProviderEvent::Refund {
+            transaction_key,
+            refund,
+            ..
+        } = parse(LATE_FAILURE)
+        else {
+            panic!("refund")
+        };
+        assert_eq!(
+            (transaction_key.as_str(), refund),
+            ("txn_PartnerhookTest01", RefundSpec::Full)
+        );
+        let early = LATE_FAILURE.replace("\"status\": \"late_failure\"", "\"status\": \"failure\"");
+        assert!(matches!(parse(&early), ProviderEvent::Ignored { .. }));
+    }
+
     const CHANGED: &str =
         include_str!("../../../../tests/fixtures/chargebee/customer_changed.json");
     const SUBSCRIPTION: &str =

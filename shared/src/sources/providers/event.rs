@@ -2,6 +2,7 @@
 //! provider implements, and the checks their parsers share.
 
 use crate::domain::customer::CustomerRef;
+use crate::domain::dispute::DisputeChange;
 use crate::domain::minor_units::{check_minor, MinorUnits};
 use crate::domain::money::Currency;
 use crate::domain::program::{Program, ProviderSecrets};
@@ -25,6 +26,19 @@ pub enum ProviderEvent {
         transaction_key: String,
         refund: RefundSpec,
     },
+    /// An authorization that lapsed uncaptured (Stripe's `charge.expired`): whatever was
+    /// counted for it is taken back; nothing is kept when nothing was counted.
+    Lapsed {
+        event_id: Option<String>,
+        transaction_key: String,
+    },
+    /// A dispute (chargeback) on a payment opened or closed.
+    Dispute {
+        event_id: Option<String>,
+        transaction_key: String,
+        dispute_id: String,
+        change: DisputeChange,
+    },
     /// A refund that names its customer and amount but not the payment (Recurly XML).
     CustomerRefund {
         event_id: Option<String>,
@@ -47,6 +61,8 @@ impl ProviderEvent {
         match self {
             Self::Payment { event_id, .. }
             | Self::Refund { event_id, .. }
+            | Self::Lapsed { event_id, .. }
+            | Self::Dispute { event_id, .. }
             | Self::CustomerRefund { event_id, .. }
             | Self::CustomerLink { event_id, .. } => event_id.as_deref(),
             Self::Ignored { .. } => None,
@@ -57,6 +73,12 @@ impl ProviderEvent {
         match self {
             Self::Payment { payment, .. } => Some(payment.key.clone()),
             Self::Refund {
+                transaction_key, ..
+            }
+            | Self::Lapsed {
+                transaction_key, ..
+            }
+            | Self::Dispute {
                 transaction_key, ..
             } => Some(transaction_key.clone()),
             _ => None,
@@ -202,5 +224,48 @@ pub(crate) mod testing {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::MAX_AMOUNT;
+    use proptest::prelude::*;
+
+    fn field_of(result: Result<impl std::fmt::Debug, AppError>) -> String {
+        match result {
+            Err(AppError::InvalidField { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_currency_outside_iso_4217_is_refused_by_its_field() {
+        for code in ["xyz", "BTC", "", "usdd", "💶"] {
+            assert_eq!(
+                field_of(currency("data.object.currency", code)),
+                "data.object.currency"
+            );
+        }
+        assert!(currency("f", "usd").is_ok());
+    }
+
+    proptest! {
+        /// Every provider reads its integers through these two: any i64, in any of its
+        /// tables, is an amount within bounds or a 422 naming the field, never a panic.
+        #[test]
+        fn any_integer_is_an_amount_in_bounds_or_a_field_error(minor: i64, code in "(USD|JPY|KWD|ISK|MGA|CLF)", units in 0usize..4) {
+            let units = [MinorUnits::Stripe, MinorUnits::Chargebee, MinorUnits::Recurly, MinorUnits::Chargify][units];
+            let currency = Currency::parse(&code).unwrap();
+            match minor_amount("amount", minor, currency, units) {
+                Ok(amount) => prop_assert!(amount >= Decimal::ZERO && amount <= MAX_AMOUNT),
+                Err(e) => prop_assert_eq!(field_of(Err::<(), _>(e)), "amount"),
+            }
+            match refund_amount("amount", minor, None, units) {
+                Ok(_) => prop_assert!((0..=1_000_000_000_000).contains(&minor)),
+                Err(e) => prop_assert_eq!(field_of(Err::<(), _>(e)), "amount"),
+            }
+        }
     }
 }

@@ -3,13 +3,16 @@
 //! of `"{ms}.{body}"`, five minutes either way). The XML root names the notification:
 //! `successful_payment_notification` (customer key = `<account_code>`) is the payment and
 //! `successful_refund_notification` the refund; the refund names no payment, only its account
-//! and amount, so the ledger matches it to the account's payments. A payment without
+//! and amount, so the ledger matches it to the account's payments. `void_payment_notification`
+//! takes back all of the voided payment (a full refund keyed by its transaction id, kept when
+//! it comes first). A payment without
 //! `<currency>` is in the program's; a refund without one is read in its payment's. JSON
 //! notifications carry no amounts, so they are authenticated and answered `ignored`.
 
 use crate::domain::customer::CustomerRef;
 use crate::domain::minor_units::MinorUnits;
 use crate::domain::program::{Program, ProviderSecrets};
+use crate::domain::refund::RefundSpec;
 use crate::domain::transaction::{Amounts, NewTransaction};
 use crate::error::AppError;
 use crate::sources::authenticity::{
@@ -119,6 +122,13 @@ fn payment_event(
     let id = key(&field("id"), id)?;
     // XML notifications have no id of their own; the transaction's is unique per notification.
     let event_id = Some(format!("{root}:{id}"));
+    if root == "void_payment_notification" {
+        return Ok(ProviderEvent::Refund {
+            event_id,
+            transaction_key: id,
+            refund: RefundSpec::Full,
+        });
+    }
     if root == "successful_refund_notification" {
         // The refund names no payment, only its account and amount.
         let customer_key = account_code.ok_or_else(|| {
@@ -195,7 +205,9 @@ impl Provider for Recurly {
             .map_err(|_| AppError::MalformedBody("the XML is not UTF-8".into()))?;
         let root = root_name(xml)?;
         match root.as_str() {
-            "successful_payment_notification" | "successful_refund_notification" => {
+            "successful_payment_notification"
+            | "successful_refund_notification"
+            | "void_payment_notification" => {
                 let notification: Notification = quick_xml::de::from_str(xml).map_err(|e| {
                     AppError::invalid(root.as_str(), format!("unreadable notification: {e}"))
                 })?;
@@ -221,6 +233,33 @@ mod tests {
     const ACCOUNT: &str =
         include_str!("../../../../tests/fixtures/recurly/new_account_notification.xml");
     const JSON: &str = include_str!("../../../../tests/fixtures/recurly/payment.succeeded.json");
+    const VOID: &str =
+        include_str!("../../../../tests/fixtures/recurly/void_payment_notification.xml");
+
+    #[test]
+    fn a_void_takes_back_the_whole_payment() {
+        let Ok(ProviderEvent::Refund {
+            event_id,
+            transaction_key,
+            refund,
+        }) = parse(VOID, "application/xml")
+        else {
+            panic!("refund")
+        };
+        assert_eq!(transaction_key, "a1b2c3d4e5f60718293a4b5c6d7e8f90");
+        assert_eq!(
+            event_id.as_deref(),
+            Some("void_payment_notification:a1b2c3d4e5f60718293a4b5c6d7e8f90")
+        );
+        assert_eq!(refund, RefundSpec::Full);
+        let nameless = VOID.replace("<id>a1b2c3d4e5f60718293a4b5c6d7e8f90</id>", "");
+        match parse(&nameless, "application/xml") {
+            Err(AppError::InvalidField { field, .. }) => {
+                assert_eq!(field, "void_payment_notification.transaction.id")
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
 
     fn parse(body: &str, content_type: &str) -> Result<ProviderEvent, AppError> {
         Recurly::parse(

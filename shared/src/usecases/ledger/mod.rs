@@ -3,6 +3,7 @@
 
 pub mod api_transactions;
 pub mod customer_refunds;
+pub mod disputes;
 pub mod imports;
 pub mod refunds;
 pub mod transactions;

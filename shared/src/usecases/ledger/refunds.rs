@@ -3,13 +3,14 @@
 
 use crate::app::App;
 use crate::domain::event::Event;
-use crate::domain::lifecycle::{clawback, clawback_due};
+use crate::domain::lifecycle::{self, clawback, clawback_due};
 use crate::domain::outcome::Outcome;
 use crate::domain::program::Program;
 use crate::domain::refund::RefundSpec;
-use crate::domain::reward::{PaymentStatus, Reward, RewardStatus};
+use crate::domain::reward::{Reward, RewardStatus};
 use crate::domain::transaction::{Transaction, TransactionStatus};
 use crate::error::AppError;
+use crate::queue::Job;
 use crate::usecases::postbacks::emit::emit;
 use rust_decimal::Decimal;
 
@@ -39,6 +40,8 @@ pub async fn record_refund(
 pub enum RefundApplied {
     Fully,
     Partly,
+    /// A failed refund was undone.
+    Restored,
     Before,
     NoTransaction,
 }
@@ -54,7 +57,10 @@ pub struct KeptRefunds {
 
 impl KeptRefunds {
     pub fn note(&mut self, applied: RefundApplied) {
-        self.changed |= matches!(applied, RefundApplied::Fully | RefundApplied::Partly);
+        self.changed |= matches!(
+            applied,
+            RefundApplied::Fully | RefundApplied::Partly | RefundApplied::Restored
+        );
         self.fully_refunded |= applied == RefundApplied::Fully;
     }
 
@@ -71,6 +77,7 @@ impl RefundApplied {
         match self {
             Self::Fully => Outcome::Refunded,
             Self::Partly => Outcome::PartiallyRefunded,
+            Self::Restored => Outcome::RefundReversed,
             Self::Before | Self::NoTransaction => Outcome::AlreadyRefunded,
         }
     }
@@ -102,7 +109,8 @@ pub async fn apply_refund_if(
         .repo
         .modify::<Transaction, AppError>(&program.slug, key, |tx| {
             check(tx)?;
-            changed = tx.status != TransactionStatus::Refunded && refund.apply(tx, now);
+            changed = (tx.status != TransactionStatus::Refunded || refund.gives_back())
+                && refund.apply(tx, now);
             Ok(changed)
         })
         .await?;
@@ -116,8 +124,15 @@ pub async fn apply_refund_if(
     if let Some(partner) = &tx.partner_key {
         emit(app, program, partner, Event::TransactionUpdated(&tx)).await?;
     }
+    if refund.gives_back() && tx.status == TransactionStatus::Recorded {
+        // Refunded before its commission ran, which then computed nothing: it runs now (a
+        // job finding it commissioned already does nothing).
+        app.queue.send(&Job::commission(program, &tx.key)).await?;
+    }
     let applied = if !changed {
         RefundApplied::Before
+    } else if refund.gives_back() {
+        RefundApplied::Restored
     } else if tx.status == TransactionStatus::Refunded {
         RefundApplied::Fully
     } else {
@@ -127,7 +142,8 @@ pub async fn apply_refund_if(
 }
 
 /// Brings a transaction's unpaid rewards in line with its refunds: declined when it is fully
-/// refunded, rescaled to what is left otherwise. Paid rewards stay as they are: clawbacks
+/// refunded, rescaled to what is left otherwise, restored when a failed refund undid the
+/// refund that declined them. Paid rewards stay as they are: clawbacks
 /// take back what they lost. The rewards follow the transaction as read here, and
 /// again if another refund changed it meanwhile, so two writers never leave a stale amount.
 pub async fn settle_rewards(app: &App, program: &Program, key: &str) -> Result<(), AppError> {
@@ -180,16 +196,31 @@ fn worth_now(tx: &Transaction, reward: &Reward) -> Option<Decimal> {
 
 async fn settle_against(app: &App, program: &Program, tx: &Transaction) -> Result<(), AppError> {
     let slug = program.slug.as_str();
+    let now = app.now();
     for reward in app.repo.rewards_of_transaction(slug, &tx.key).await? {
+        let restores = tx.status != TransactionStatus::Refunded
+            && lifecycle::declined_by_refund(&reward.value);
+        if restores && lifecycle::resumes_pending(&reward.value, now) {
+            // Its entry in the listing by payment date comes first, as for a new reward.
+            app.repo.insert_reward_due(slug, &reward.value).await?;
+        }
         let settled = app
             .repo
             .modify_from(slug, reward, |r| -> Result<bool, AppError> {
                 let before = r.clone();
                 match r.reward_status {
-                    RewardStatus::Paid | RewardStatus::Declined => {}
+                    RewardStatus::Paid => {}
+                    RewardStatus::Declined => {
+                        if tx.status != TransactionStatus::Refunded
+                            && lifecycle::restore_refunded(r, now)
+                        {
+                            if let Some(amount) = worth_now(tx, r) {
+                                r.amount = amount;
+                            }
+                        }
+                    }
                     _ if tx.status == TransactionStatus::Refunded => {
-                        r.reward_status = RewardStatus::Declined;
-                        r.payment_status = PaymentStatus::Pending;
+                        lifecycle::decline_refunded(r);
                     }
                     _ => {
                         if let Some(amount) = worth_now(tx, r) {

@@ -104,10 +104,12 @@ pub async fn apply_refunds_kept(
     app: &App,
     program: &Program,
     transaction: &Transaction,
-    refunds: Vec<RefundSpec>,
+    mut refunds: Vec<RefundSpec>,
 ) -> Result<KeptRefunds, AppError> {
     let slug = program.slug.as_str();
     let mut kept = KeptRefunds::default();
+    // A failure kept with the refund it undoes is applied after it, whatever came first.
+    refunds.sort_by_key(RefundSpec::gives_back);
     for refund in refunds {
         kept.note(apply_refund(app, program, &transaction.key, &refund).await?);
         app.repo
