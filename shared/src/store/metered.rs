@@ -4,7 +4,7 @@
 //! failed conditional writes billed like successful ones, and index writes by the projection).
 //! The economics test and the benchmarks read their figures from it.
 
-use super::dynamodb::{item_size, to_item};
+use super::dynamodb::{item_size, to_item, BATCH_GET_LIMIT};
 use super::{Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -229,6 +229,40 @@ impl Store for MeteredStore {
             }
         });
         Ok(page)
+    }
+
+    async fn index_entries(&self, pk: &str, options: &QueryOptions) -> Result<Page, StoreError> {
+        let page = self.inner.index_entries(pk, options).await?;
+        let mut size = 0;
+        for entry in &page.records {
+            size += match self.projection {
+                IndexProjection::KeysOnly => self.entry_size(entry, 0),
+                // The index answers whole items, as stored.
+                IndexProjection::All => self
+                    .stored(&entry.pk, &entry.sk)
+                    .await?
+                    .and_then(|r| self.entry_size(&r, r.version)),
+            }
+            .unwrap_or(0);
+        }
+        self.charge(|b| {
+            b.queries += 1;
+            b.read_halves += units(size, 4 * KB);
+        });
+        Ok(page)
+    }
+
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Record>, StoreError> {
+        let found = self.inner.get_many(keys).await?;
+        self.charge(|b| {
+            // One BatchGetItem per 100 keys, each item rounded up on its own.
+            b.gets += u32::try_from(keys.len().div_ceil(BATCH_GET_LIMIT)).unwrap_or(u32::MAX);
+            b.read_halves += found
+                .iter()
+                .map(|r| units(record_size(r, r.version), 4 * KB))
+                .sum::<u32>();
+        });
+        Ok(found)
     }
 
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
