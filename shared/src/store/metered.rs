@@ -371,6 +371,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_spread_listing_pays_its_key_queries_then_one_batch_read_per_100_items() {
+        for (projection, query_units) in [
+            (IndexProjection::KeysOnly, Decimal::new(5, 1)),
+            // Whole items in the index: about 509 KB of items, summed, in 4 KB blocks.
+            (IndexProjection::All, Decimal::new(625, 1)),
+        ] {
+            let store = metered(projection);
+            for n in 0..101 {
+                store
+                    .insert(indexed(&format!("{n:03}"), "new", 5000))
+                    .await
+                    .unwrap();
+            }
+            store.take();
+            let options = QueryOptions {
+                limit: 200,
+                ..Default::default()
+            };
+            let entries = store.index_entries("i", &options).await.unwrap();
+            let bill = store.take();
+            assert_eq!((bill.queries, bill.gets), (1, 0));
+            assert_eq!(bill.read_units(), query_units, "{projection:?}");
+            let keys: Vec<_> = entries
+                .records
+                .iter()
+                .map(|e| (e.pk.clone(), e.sk.clone()))
+                .collect();
+            assert_eq!(store.get_many(&keys).await.unwrap().len(), 101);
+            let bill = store.take();
+            assert_eq!(
+                (bill.queries, bill.gets),
+                (0, 2),
+                "BatchGetItem takes 100 keys"
+            );
+            // Each 5 KB item is two 4 KB blocks, at half a unit each.
+            assert_eq!(bill.read_units(), Decimal::from(101));
+        }
+    }
+
+    #[tokio::test]
     async fn a_transaction_costs_twice_the_units_of_its_writes() {
         let store = metered(IndexProjection::KeysOnly);
         let taken = store
