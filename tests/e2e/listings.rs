@@ -153,8 +153,7 @@ async fn busy_listings_page_as_one_across_their_partitions_old_entries_too(backe
     assert_eq!(events.len(), count, "{events:?}");
     assert!(events.windows(2).all(|w| w[0] > w[1]), "{events:?}");
 
-    // The commission jobs move every transaction to another listing, old entries too; each
-    // keeps its shard.
+    // The commission jobs move every transaction to another listing, old entries too.
     for _ in 0..count {
         if env.run_worker().await.0 == 0 {
             break;

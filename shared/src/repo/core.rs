@@ -8,7 +8,6 @@ use crate::repo::{keys, spread};
 use crate::store::{Cursor, Insert, Query, QueryOptions, Record, Store, StoreError};
 use futures::future::join_all;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a conditional insert of an entity found.
@@ -175,34 +174,10 @@ impl Repo {
         })
     }
 
-    /// The items of index entries, in the entries' order, leaving out any item that left its
-    /// entry's place since the index saw it (an entry seen twice while it moved shows once).
+    /// The items of index entries that are still listed there (`spread::still_listed`).
     async fn listed(&self, entries: &[Record]) -> Result<Vec<Record>, StoreError> {
-        let mut keys: Vec<(String, String)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let key = (entry.pk.clone(), entry.sk.clone());
-            // BatchGetItem refuses a key asked twice.
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-        let mut found: HashMap<(String, String), Record> = self
-            .store
-            .get_many(&keys)
-            .await?
-            .into_iter()
-            .map(|r| ((r.pk.clone(), r.sk.clone()), r))
-            .collect();
-        Ok(entries
-            .iter()
-            .filter_map(|entry| {
-                let key = (entry.pk.clone(), entry.sk.clone());
-                match found.get(&key) {
-                    Some(item) if item.index == entry.index => found.remove(&key),
-                    _ => None,
-                }
-            })
-            .collect())
+        let found = self.store.get_many(&spread::keys_of(entries)).await?;
+        Ok(spread::still_listed(entries, found))
     }
 
     /// Every record a query finds, page after page (for small partitions).

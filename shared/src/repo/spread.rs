@@ -3,6 +3,7 @@
 //! key. Sort keys are unique within a listing, so the last entry shown is the whole cursor.
 
 use crate::store::{Cursor, IndexKey, Page, Record};
+use std::collections::{HashMap, HashSet};
 
 /// The listing's cursor as a start in `partition`: the same index sort key, in that partition.
 pub fn cursor_in(cursor: &Cursor, partition: &str) -> Cursor {
@@ -44,6 +45,36 @@ pub fn merge(pages: Vec<Page>, limit: usize, newest_first: bool) -> Page {
         records: entries,
         next,
     }
+}
+
+/// The table keys of entries, each once: BatchGetItem refuses a key asked twice.
+pub fn keys_of(entries: &[Record]) -> Vec<(String, String)> {
+    let mut asked = HashSet::new();
+    entries
+        .iter()
+        .map(|e| (e.pk.clone(), e.sk.clone()))
+        .filter(|key| asked.insert(key.clone()))
+        .collect()
+}
+
+/// The items `found` for `entries`, in the entries' order, leaving out any item gone from the
+/// table or whose index key is no longer its entry's (the index lags), so an entry seen in two
+/// partitions while it moved shows once.
+pub fn still_listed(entries: &[Record], found: Vec<Record>) -> Vec<Record> {
+    let mut found: HashMap<(String, String), Record> = found
+        .into_iter()
+        .map(|r| ((r.pk.clone(), r.sk.clone()), r))
+        .collect();
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let key = (entry.pk.clone(), entry.sk.clone());
+            match found.get(&key) {
+                Some(item) if item.index == entry.index => found.remove(&key),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,6 +184,21 @@ mod tests {
         // A partition with more than it answered keeps the listing going.
         let cut = merge(vec![page(&["1"], true), page(&[], false)], 3, false);
         assert!(cut.next.is_some());
+    }
+
+    #[test]
+    fn an_entry_seen_in_two_partitions_or_gone_from_the_table_is_left_out() {
+        let item = |key: &str, partition: usize| {
+            Record::new(format!("item#{key}"), "ITEM", serde_json::json!(key))
+                .indexed(format!("listing#{partition}"), key)
+        };
+        // `a` moved from partition 0 to 1, and the index still shows both; `c` was deleted.
+        let entries = [item("a", 0), item("a", 1), item("b", 2), item("c", 3)].map(|r| r.entry());
+        let keys = keys_of(&entries);
+        assert_eq!(keys.len(), 3, "each key asked once: {keys:?}");
+        let shown = still_listed(&entries, vec![item("b", 2), item("a", 1)]);
+        let data: Vec<_> = shown.iter().map(|r| r.data.clone()).collect();
+        assert_eq!(data, ["a", "b"]);
     }
 
     proptest! {
