@@ -184,6 +184,23 @@ impl Store for SimStore {
         Ok(page)
     }
 
+    /// One batch read, eventually consistent like an index query.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Record>, StoreError> {
+        let (at, fault) = self.turn(false).await;
+        if fault == Fault::Before {
+            return Err(unavailable("batch read failed"));
+        }
+        let found = self.inner.get_many(keys).await?;
+        let window = self.world.faults().stale_window;
+        if window == 0 {
+            return Ok(found);
+        }
+        Ok(found
+            .into_iter()
+            .filter_map(|r| self.as_seen(r, at, window))
+            .collect())
+    }
+
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
         let (at, fault) = self.turn(true).await;
         if fault == Fault::Before {

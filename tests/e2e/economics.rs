@@ -214,6 +214,17 @@ async fn measure() -> Vec<String> {
     assert_eq!((count, response.batch_item_failures.len()), (1, 0));
     assert_eq!(receiver.bodies().len(), 1);
     rows.push(m.row("one postback attempt"));
+
+    // A listing spread over index partitions: a query each, then one batch read of the page.
+    let m = Metered::new().await;
+    for n in 0..30 {
+        partner(&m.env, &format!("p{n:02}"), None, None).await;
+    }
+    m.reset();
+    let (status, page) = m.env.api("GET", "/v1/partners?limit=25", None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["data"].as_array().map(Vec::len), Some(25));
+    rows.push(m.row("a page of 25 partners, admin API"));
     rows
 }
 

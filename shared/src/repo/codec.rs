@@ -79,7 +79,10 @@ impl Entity for Partner {
         keys::partner(program, &self.key)
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
-        indexed(keys::partners(program), by_time(self.created_at, &self.key))
+        indexed(
+            keys::listing_shard(&keys::partners(program), &self.key),
+            by_time(self.created_at, &self.key),
+        )
     }
 }
 
@@ -128,7 +131,7 @@ impl Entity for Customer {
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
         indexed(
-            keys::customers(program),
+            keys::listing_shard(&keys::customers(program), &self.key),
             by_time(self.created_at, &self.key),
         )
     }
@@ -149,7 +152,10 @@ impl Entity for Transaction {
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
         indexed(
-            keys::transactions_with_status(program, self.status.as_str()),
+            keys::listing_shard(
+                &keys::transactions_with_status(program, self.status.as_str()),
+                &self.key,
+            ),
             by_time(self.created_at, &self.key),
         )
     }
@@ -349,7 +355,10 @@ impl Entity for InboxEntry {
     }
     fn index(&self, program: &str) -> Option<IndexKey> {
         // Event ids are UUIDv7, so they sort by time.
-        indexed(keys::events(program), self.id.clone())
+        indexed(
+            keys::listing_shard(&keys::events(program), &self.id),
+            self.id.clone(),
+        )
     }
     fn expires_at(&self) -> Option<i64> {
         Some(self.expires_at)

@@ -4,7 +4,9 @@
 
 use crate::domain::time::{Clock, Millis};
 use crate::repo::codec::{decode, encode, Entity, Keyed, Versioned};
-use crate::store::{Cursor, Insert, Page, Query, QueryOptions, Record, Store, StoreError};
+use crate::repo::{keys, spread};
+use crate::store::{Cursor, Insert, Query, QueryOptions, Record, Store, StoreError};
+use futures::future::join_all;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -127,39 +129,55 @@ impl Repo {
         Err(StoreError::VersionConflict { pk, sk }.into())
     }
 
-    /// One page of an index listing (`keys` names the listings' partitions).
+    /// One page of an index listing (`keys` names the listings). A busy listing's entries are
+    /// spread over several index partitions: each is asked for a page at once, and the pages
+    /// merge (`spread`); only the items shown are then read.
     pub async fn list<T: DeserializeOwned>(
         &self,
-        index_pk: String,
+        listing: String,
         limit: usize,
         cursor: Option<&str>,
         newest_first: bool,
     ) -> Result<Listing<T>, StoreError> {
+        let partitions = keys::listing_partitions(&listing);
         // A cursor from elsewhere would make DynamoDB refuse the query (a 500); it is the
         // caller's mistake.
         let cursor = match cursor {
             None => None,
             Some(text) => match Cursor::decode(text) {
-                Some(c) if c.index.as_ref().is_some_and(|i| i.pk == index_pk) => Some(c),
+                Some(c) if c.index.as_ref().is_some_and(|i| partitions.contains(&i.pk)) => Some(c),
                 _ => return Err(StoreError::InvalidCursor),
             },
         };
-        let options = QueryOptions {
-            limit,
-            newest_first,
-            cursor,
-            consistent: false,
-        };
-        let query = Query::Index { pk: index_pk };
-        let Page { records, next } = self.store.query(&query, &options).await?;
-        let items = records
+        let pages = join_all(partitions.iter().map(|partition| {
+            let options = QueryOptions {
+                limit,
+                newest_first,
+                cursor: cursor.as_ref().map(|c| spread::cursor_in(c, partition)),
+                consistent: false,
+            };
+            async move { self.store.index_entries(partition, &options).await }
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let page = spread::merge(pages, limit, newest_first);
+        let items = self
+            .listed(&page.records)
+            .await?
             .into_iter()
             .map(|r| decode(r).map(|v| v.value))
             .collect::<Result<_, _>>()?;
         Ok(Listing {
             items,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: page.next.map(|c| c.encode()),
         })
+    }
+
+    /// The items of index entries that are still listed there (`spread::still_listed`).
+    async fn listed(&self, entries: &[Record]) -> Result<Vec<Record>, StoreError> {
+        let found = self.store.get_many(&spread::keys_of(entries)).await?;
+        Ok(spread::still_listed(entries, found))
     }
 
     /// Every record a query finds, page after page (for small partitions).
@@ -171,8 +189,21 @@ impl Repo {
             .collect()
     }
 
-    /// [`Repo::all`] undecoded, for a partition that holds records of several kinds.
+    /// [`Repo::all`] undecoded, for a partition that holds records of several kinds. A busy
+    /// listing's index partitions are read one after another.
     pub async fn all_records(&self, query: Query) -> Result<Vec<Record>, StoreError> {
+        let Query::Index { pk } = query else {
+            return self.pages(query).await;
+        };
+        let mut records = Vec::new();
+        for partition in keys::listing_partitions(&pk) {
+            records.extend(self.pages(Query::Index { pk: partition }).await?);
+        }
+        Ok(records)
+    }
+
+    /// Every record one query finds, page after page.
+    async fn pages(&self, query: Query) -> Result<Vec<Record>, StoreError> {
         let mut records = Vec::new();
         let mut cursor = None;
         loop {

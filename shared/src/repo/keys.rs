@@ -4,6 +4,7 @@
 //! (`REFUND#...`). docs/ARCHITECTURE.md has the table of listings.
 
 use crate::domain::customer::EmailKind;
+use sha2::{Digest, Sha256};
 
 pub fn program(slug: &str) -> (String, String) {
     (format!("PROGRAM#{slug}"), "PROGRAM".into())
@@ -200,6 +201,47 @@ pub fn event(program: &str, id: &str) -> (String, String) {
 }
 
 // Index partitions of the listings.
+
+/// How many index partitions a busy listing (partners, customers, transactions by status, the
+/// inbox) spreads its entries over. Their sort keys only grow, so each would otherwise take all
+/// of a program's writes on one partition (1,000 WCU/s); a listing page costs one query each.
+pub const LISTING_SHARDS: u8 = 4;
+
+/// The index partition of a busy listing that holds the entry of the item with `key`: chosen
+/// from the key alone, so an item whose entry moves (a status change) keeps its shard.
+pub fn listing_shard(listing: &str, key: &str) -> String {
+    shard(listing, Sha256::digest(key.as_bytes())[0] % LISTING_SHARDS)
+}
+
+/// Every index partition of a listing: its shards for a busy listing, else itself.
+pub fn listing_partitions(listing: &str) -> Vec<String> {
+    let count = if is_spread(listing) {
+        LISTING_SHARDS
+    } else {
+        1
+    };
+    (0..count).map(|n| shard(listing, n)).collect()
+}
+
+/// Shard 0 keeps the listing's own name, so entries written before the spreading stay listed.
+fn shard(listing: &str, n: u8) -> String {
+    match n {
+        0 => listing.to_owned(),
+        _ => format!("{listing}#{n}"),
+    }
+}
+
+/// Whether `listing` is one of the busy listings (slugs hold no `#`, so the program is the text
+/// before the first one).
+fn is_spread(listing: &str) -> bool {
+    let Some((program, rest)) = listing.split_once('#') else {
+        return false;
+    };
+    [partners(program), customers(program), events(program)].contains(&listing.to_owned())
+        || rest
+            .strip_prefix("TXSTATUS#")
+            .is_some_and(|status| !status.contains('#'))
+}
 /// Every program, for the sweeper; one partition, but programs are few.
 pub const PROGRAMS: &str = "PROGRAMS";
 pub fn partners(program: &str) -> String {
@@ -267,4 +309,64 @@ pub fn audit_of_key(program: &str, key_id: &str) -> String {
 /// A program's allowance of refused webhooks: one item, written only when one is refused.
 pub fn refusals(program: &str) -> (String, String) {
     (format!("{program}#REFUSALS"), "REFUSALS".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_listings_spread_evenly_and_keep_their_old_name_as_shard_zero() {
+        for listing in [
+            partners("acme"),
+            customers("acme"),
+            events("acme"),
+            transactions_with_status("acme", "recorded"),
+        ] {
+            let partitions = listing_partitions(&listing);
+            assert_eq!(partitions.len(), usize::from(LISTING_SHARDS), "{listing}");
+            assert_eq!(partitions[0], listing);
+            let mut counts = vec![0; partitions.len()];
+            for i in 0..4000 {
+                let chosen = listing_shard(&listing, &format!("key-{i}"));
+                let at = partitions.iter().position(|p| *p == chosen);
+                counts[at.expect("a shard of the listing")] += 1;
+            }
+            // 1,000 each expected; a skewed or constant choice fails.
+            assert!(
+                counts.iter().all(|&c| (850..1150).contains(&c)),
+                "{counts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_item_keeps_its_shard_when_its_entry_changes_listing() {
+        let recorded = transactions_with_status("acme", "recorded");
+        let refunded = transactions_with_status("acme", "refunded");
+        for key in ["tx-1", "tx-2", "tx-3", "tx-4", "tx-5"] {
+            let before = listing_shard(&recorded, key);
+            let after = listing_shard(&refunded, key);
+            assert_eq!(
+                before.strip_prefix(&recorded),
+                after.strip_prefix(&refunded)
+            );
+        }
+    }
+
+    #[test]
+    fn other_listings_stay_in_one_partition_whatever_the_keys_hold() {
+        for key in ["p", "#PARTNERS", "x#TXSTATUS#recorded", "EVENTS"] {
+            for listing in [
+                rewards_of_partner("acme", key),
+                actions_of_customer("acme", key),
+                postbacks_of_partner("acme", key),
+                groups("acme"),
+                rewards_due("acme"),
+                PROGRAMS.to_owned(),
+            ] {
+                assert_eq!(listing_partitions(&listing), vec![listing.clone()]);
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! in its unit tests, DynamoDB Local in the end-to-end tests. `ns` keeps runs apart in a shared
 //! table. The checks panic with a description of what went wrong, as test assertions do.
 
-use super::{Insert, Query, QueryOptions, Record, Store, StoreError};
+use super::{Cursor, IndexKey, Insert, Query, QueryOptions, Record, Store, StoreError};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ pub async fn run_all(store: &dyn Store, ns: &str) {
     insert_all_is_all_or_nothing(store, ns).await;
     partition_queries_filter_order_and_page(store, ns).await;
     index_queries_order_page_and_follow_updates(store, ns).await;
+    index_entries_start_anywhere_and_items_come_by_key(store, ns).await;
     concurrent_writers_do_not_both_win(store, ns).await;
     delete_removes_and_tolerates_missing(store, ns).await;
 }
@@ -275,7 +276,7 @@ async fn index_queries_order_page_and_follow_updates(store: &dyn Store, ns: &str
         .await
         .unwrap()
         .unwrap();
-    moved.index = Some(super::IndexKey {
+    moved.index = Some(IndexKey {
         pk: format!("{ns}#OTHER"),
         sk: "0001".into(),
     });
@@ -292,6 +293,69 @@ async fn index_queries_order_page_and_follow_updates(store: &dyn Store, ns: &str
         .await
         .unwrap();
     assert_eq!(other.records.len(), 1);
+}
+
+/// What a listing spread over several index partitions needs: keys alone from each, starting
+/// after an entry that lives in another partition, then the items it shows by key.
+async fn index_entries_start_anywhere_and_items_come_by_key(store: &dyn Store, ns: &str) {
+    let index = format!("{ns}#SPREAD");
+    for n in ["1", "3", "5"] {
+        let record =
+            Record::new(format!("{ns}#spread#{n}"), "A", json!({"n": n})).indexed(&index, n);
+        store.insert(record).await.unwrap();
+    }
+    let sks = |records: &[Record]| -> Vec<String> {
+        records
+            .iter()
+            .filter_map(|r| r.index.as_ref().map(|i| i.sk.clone()))
+            .collect()
+    };
+    let first = QueryOptions {
+        limit: 2,
+        ..Default::default()
+    };
+    let page = store.index_entries(&index, &first).await.unwrap();
+    assert_eq!(sks(&page.records), ["1", "3"]);
+    assert!(page.next.is_some(), "a third entry follows");
+    assert_eq!(page.records[0].pk, format!("{ns}#spread#1"));
+    assert!(
+        page.records.iter().all(|r| r.data.is_null()),
+        "entries carry keys alone"
+    );
+
+    // A start from another partition's entry: its sort key, put in this partition.
+    let elsewhere = |sk: &str| Cursor {
+        pk: format!("{ns}#elsewhere"),
+        sk: "A".into(),
+        index: Some(IndexKey {
+            pk: index.clone(),
+            sk: sk.into(),
+        }),
+    };
+    let after = QueryOptions {
+        cursor: Some(elsewhere("2")),
+        ..Default::default()
+    };
+    let page = store.index_entries(&index, &after).await.unwrap();
+    assert_eq!(sks(&page.records), ["3", "5"]);
+    assert_eq!(page.next, None);
+    let before = QueryOptions {
+        cursor: Some(elsewhere("4")),
+        newest_first: true,
+        ..Default::default()
+    };
+    let page = store.index_entries(&index, &before).await.unwrap();
+    assert_eq!(sks(&page.records), ["3", "1"]);
+
+    let keys = [
+        (format!("{ns}#spread#5"), "A".to_string()),
+        (format!("{ns}#spread#missing"), "A".to_string()),
+        (format!("{ns}#spread#1"), "A".to_string()),
+    ];
+    let found = store.get_many(&keys).await.unwrap();
+    let ns_found: Vec<_> = found.iter().map(|r| r.data["n"].clone()).collect();
+    assert_eq!(ns_found, [json!("5"), json!("1")], "in the keys' order");
+    assert!(store.get_many(&[]).await.unwrap().is_empty());
 }
 
 async fn concurrent_writers_do_not_both_win(store: &dyn Store, ns: &str) {

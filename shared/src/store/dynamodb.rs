@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 pub const INDEX_NAME: &str = "gsi1";
 /// BatchGetItem's most keys per request.
-const BATCH_GET_LIMIT: usize = 100;
+pub(crate) const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of unprocessed keys (throttled) before a listing gives up as unavailable.
 const BATCH_GET_ROUNDS: u32 = 6;
 type Item = HashMap<String, AttributeValue>;
@@ -364,15 +364,7 @@ impl Store for DynamoStore {
     }
 
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
-        let request = self.query_request(query, options);
-        let out = request.send().await.map_err(failed)?;
-        let mut found = out.items().to_vec();
-        let more = found.len() > options.limit || out.last_evaluated_key().is_some();
-        found.truncate(options.limit);
-        let next = match (more, found.last()) {
-            (true, Some(last)) => Some(cursor_of(last)),
-            _ => None,
-        };
+        let (found, next) = self.query_items(query, options).await?;
         let records = match query {
             Query::Partition { .. } => found.iter().map(from_item).collect::<Result<_, _>>()?,
             // An item that left this listing (or the table) since the index saw it is left out.
@@ -384,6 +376,30 @@ impl Store for DynamoStore {
                 .collect(),
         };
         Ok(Page { records, next })
+    }
+
+    async fn index_entries(&self, pk: &str, options: &QueryOptions) -> Result<Page, StoreError> {
+        let query = Query::Index { pk: pk.to_owned() };
+        let (found, next) = self.query_items(&query, options).await?;
+        let records = found
+            .iter()
+            .map(|item| {
+                let keys = cursor_of(item);
+                Record {
+                    index: keys.index,
+                    ..Record::new(keys.pk, keys.sk, serde_json::Value::Null)
+                }
+            })
+            .collect();
+        Ok(Page { records, next })
+    }
+
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Record>, StoreError> {
+        let keys: Vec<Item> = keys
+            .iter()
+            .map(|(pk, sk)| Item::from([("pk".into(), s(pk)), ("sk".into(), s(sk))]))
+            .collect();
+        self.items_by_key(&keys).await
     }
 }
 
@@ -406,6 +422,27 @@ fn table_key(item: &Item) -> Item {
 }
 
 impl DynamoStore {
+    /// One page of a query's items as the table or index answers them, with where it stopped.
+    async fn query_items(
+        &self,
+        query: &Query,
+        options: &QueryOptions,
+    ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+        let out = self
+            .query_request(query, options)
+            .send()
+            .await
+            .map_err(failed)?;
+        let mut found = out.items().to_vec();
+        let more = found.len() > options.limit || out.last_evaluated_key().is_some();
+        found.truncate(options.limit);
+        let next = match (more, found.last()) {
+            (true, Some(last)) => Some(cursor_of(last)),
+            _ => None,
+        };
+        Ok((found, next))
+    }
+
     /// The items of index entries, in the entries' order (BatchGetItem answers in any order).
     async fn items_by_key(&self, entries: &[Item]) -> Result<Vec<Record>, StoreError> {
         let keys: Vec<Item> = entries.iter().map(table_key).collect();

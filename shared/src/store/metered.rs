@@ -4,7 +4,7 @@
 //! failed conditional writes billed like successful ones, and index writes by the projection).
 //! The economics test and the benchmarks read their figures from it.
 
-use super::dynamodb::{item_size, to_item};
+use super::dynamodb::{item_size, to_item, BATCH_GET_LIMIT};
 use super::{Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -232,6 +232,40 @@ impl Store for MeteredStore {
         Ok(page)
     }
 
+    async fn index_entries(&self, pk: &str, options: &QueryOptions) -> Result<Page, StoreError> {
+        let page = self.inner.index_entries(pk, options).await?;
+        let mut size = 0;
+        for entry in &page.records {
+            size += match self.projection {
+                IndexProjection::KeysOnly => self.entry_size(entry, 0),
+                // The index answers whole items, as stored.
+                IndexProjection::All => self
+                    .stored(&entry.pk, &entry.sk)
+                    .await?
+                    .and_then(|r| self.entry_size(&r, r.version)),
+            }
+            .unwrap_or(0);
+        }
+        self.charge(|b| {
+            b.queries += 1;
+            b.read_halves += units(size, 4 * KB);
+        });
+        Ok(page)
+    }
+
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Record>, StoreError> {
+        let found = self.inner.get_many(keys).await?;
+        self.charge(|b| {
+            // One BatchGetItem per 100 keys, each item rounded up on its own.
+            b.gets += u32::try_from(keys.len().div_ceil(BATCH_GET_LIMIT)).unwrap_or(u32::MAX);
+            b.read_halves += found
+                .iter()
+                .map(|r| units(record_size(r, r.version), 4 * KB))
+                .sum::<u32>();
+        });
+        Ok(found)
+    }
+
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
         let old = self.stored(pk, sk).await?;
         let size = old.as_ref().map_or(0, |o| record_size(o, o.version));
@@ -335,6 +369,46 @@ mod tests {
         };
         store.query(&partition, &consistent).await.unwrap();
         assert_eq!(store.take().read_units(), Decimal::TWO);
+    }
+
+    #[tokio::test]
+    async fn a_spread_listing_pays_its_key_queries_then_one_batch_read_per_100_items() {
+        for (projection, query_units) in [
+            (IndexProjection::KeysOnly, Decimal::new(5, 1)),
+            // Whole items in the index: about 509 KB of items, summed, in 4 KB blocks.
+            (IndexProjection::All, Decimal::new(625, 1)),
+        ] {
+            let store = metered(projection);
+            for n in 0..101 {
+                store
+                    .insert(indexed(&format!("{n:03}"), "new", 5000))
+                    .await
+                    .unwrap();
+            }
+            store.take();
+            let options = QueryOptions {
+                limit: 200,
+                ..Default::default()
+            };
+            let entries = store.index_entries("i", &options).await.unwrap();
+            let bill = store.take();
+            assert_eq!((bill.queries, bill.gets), (1, 0));
+            assert_eq!(bill.read_units(), query_units, "{projection:?}");
+            let keys: Vec<_> = entries
+                .records
+                .iter()
+                .map(|e| (e.pk.clone(), e.sk.clone()))
+                .collect();
+            assert_eq!(store.get_many(&keys).await.unwrap().len(), 101);
+            let bill = store.take();
+            assert_eq!(
+                (bill.queries, bill.gets),
+                (0, 2),
+                "BatchGetItem takes 100 keys"
+            );
+            // Each 5 KB item is two 4 KB blocks, at half a unit each.
+            assert_eq!(bill.read_units(), Decimal::from(101));
+        }
     }
 
     #[tokio::test]

@@ -59,6 +59,14 @@ impl Record {
         self.expires_at = Some(epoch_seconds);
         self
     }
+
+    /// The record as its keys-only index entry shows it: keys, no data.
+    pub fn entry(&self) -> Self {
+        Self {
+            index: self.index.clone(),
+            ..Self::new(self.pk.clone(), self.sk.clone(), serde_json::Value::Null)
+        }
+    }
 }
 
 /// What a conditional insert found.
@@ -176,6 +184,27 @@ pub trait Store: Send + Sync {
     async fn update(&self, record: Record) -> Result<(), StoreError>;
 
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError>;
+
+    /// The entries of one index partition as [`Record::entry`] shows them (keys alone), for a
+    /// listing that merges several partitions before it reads the items it keeps.
+    async fn index_entries(&self, pk: &str, options: &QueryOptions) -> Result<Page, StoreError> {
+        let query = Query::Index { pk: pk.to_owned() };
+        let page = self.query(&query, options).await?;
+        Ok(Page {
+            records: page.records.iter().map(Record::entry).collect(),
+            next: page.next,
+        })
+    }
+
+    /// The records with these keys, in their order, leaving out those not there. Eventually
+    /// consistent: for showing a listing, never for a decision.
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Record>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for (pk, sk) in keys {
+            found.extend(self.get(pk, sk).await?);
+        }
+        Ok(found)
+    }
 
     /// Removes a record if it is there; removing a missing record is not an error.
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError>;

@@ -54,6 +54,12 @@ impl Store for FlakyStore {
     async fn query(&self, query: &Query, options: &QueryOptions) -> Result<Page, StoreError> {
         self.inner.query(query, options).await
     }
+    async fn index_entries(&self, pk: &str, options: &QueryOptions) -> Result<Page, StoreError> {
+        self.inner.index_entries(pk, options).await
+    }
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Record>, StoreError> {
+        self.inner.get_many(keys).await
+    }
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
         self.inner.delete(pk, sk).await
     }
