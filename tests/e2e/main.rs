@@ -8,6 +8,7 @@ mod actions;
 mod custom_webhook;
 mod economics;
 mod groups;
+mod hook_samples;
 mod idempotency;
 mod imports;
 mod incoming;

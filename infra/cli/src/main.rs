@@ -30,6 +30,10 @@ enum Command {
         /// Folder of the embedded store (created if missing).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Also send postbacks to private addresses (10/8, 172.16/12, 192.168/16, 100.64/10,
+        /// fc00::/7); loopback is always allowed here, link-local and metadata never.
+        #[arg(long)]
+        allow_private_postbacks: bool,
     },
     /// Manage programs.
     Program {
@@ -89,7 +93,9 @@ struct Target {
 
 async fn app_for(target: Target) -> Result<App, String> {
     if let Some(dir) = target.data {
-        let (app, _jobs) = local::local_app(&dir).map_err(|e| e.to_string())?;
+        // Creating a program sends no postbacks.
+        let (app, _jobs) =
+            local::local_app(&dir, EndpointPolicy::LOCAL).map_err(|e| e.to_string())?;
         return Ok(app);
     }
     let table = target.table.ok_or("give --data DIR or --table NAME")?;
@@ -106,10 +112,19 @@ async fn app_for(target: Target) -> Result<App, String> {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { addr, data } => {
+        Command::Serve {
+            addr,
+            data,
+            allow_private_postbacks,
+        } => {
             runtime::init_text_logs();
+            let endpoints = if allow_private_postbacks {
+                EndpointPolicy::LOCAL_PRIVATE
+            } else {
+                EndpointPolicy::LOCAL
+            };
             let listener = local::bind(addr).await.map_err(|e| e.to_string())?;
-            local::serve(listener, &data)
+            local::serve(listener, &data, endpoints)
                 .await
                 .map_err(|e| e.to_string())
         }

@@ -11,6 +11,7 @@ pub mod csv_import;
 pub mod customer;
 pub mod error;
 pub mod event;
+pub mod excerpt;
 pub mod group;
 pub mod hook;
 pub mod idempotency;

@@ -12,6 +12,7 @@ mod ledger;
 mod partners;
 mod queue;
 mod receiver;
+mod records;
 
 pub use dynamo::dynamo_store;
 pub use env::{Backend, Env};
@@ -21,6 +22,7 @@ pub use lambda::call;
 pub use ledger::{rewards, transaction};
 pub use partners::{as_partner, partner, partner_with_key, pat_listening};
 pub use receiver::Receiver;
+pub use records::stored_item_size;
 
 /// Runs the scenario `async fn $name(backend: Backend)` of the calling module on both back ends,
 /// as the tests `$name::dynamodb` and `$name::embedded` (so `cargo test -- embedded` picks the
