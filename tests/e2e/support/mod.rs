@@ -14,7 +14,7 @@ mod queue;
 mod receiver;
 mod records;
 
-pub use dynamo::dynamo_store;
+pub use dynamo::{dynamo_store, dynamo_table};
 pub use env::{Backend, Env};
 pub use fixtures::{seed_with, sign, SEED, SEED_REFUND};
 pub use flaky::FlakyStore;
