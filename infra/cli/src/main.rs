@@ -110,6 +110,15 @@ async fn app_for(target: Target) -> Result<App, String> {
     ))
 }
 
+/// Where the local server's postbacks may go.
+fn serve_policy(allow_private_postbacks: bool) -> EndpointPolicy {
+    if allow_private_postbacks {
+        EndpointPolicy::LOCAL_PRIVATE
+    } else {
+        EndpointPolicy::LOCAL
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve {
@@ -118,11 +127,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             allow_private_postbacks,
         } => {
             runtime::init_text_logs();
-            let endpoints = if allow_private_postbacks {
-                EndpointPolicy::LOCAL_PRIVATE
-            } else {
-                EndpointPolicy::LOCAL
-            };
+            let endpoints = serve_policy(allow_private_postbacks);
             let listener = local::bind(addr).await.map_err(|e| e.to_string())?;
             local::serve(listener, &data, endpoints)
                 .await
@@ -176,5 +181,33 @@ async fn main() -> ExitCode {
             eprintln!("partnerhook: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `serve --allow-private-postbacks` is a contract: scripts and docs name it.
+    fn serve_policy_of(args: &[&str]) -> EndpointPolicy {
+        match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Serve {
+                allow_private_postbacks,
+                ..
+            }) => serve_policy(allow_private_postbacks),
+            _ => panic!("{args:?} is not a serve command"),
+        }
+    }
+
+    #[test]
+    fn serve_reaches_loopback_and_private_ranges_only_with_the_flag() {
+        assert_eq!(
+            serve_policy_of(&["partnerhook", "serve"]),
+            EndpointPolicy::LOCAL
+        );
+        assert_eq!(
+            serve_policy_of(&["partnerhook", "serve", "--allow-private-postbacks"]),
+            EndpointPolicy::LOCAL_PRIVATE
+        );
     }
 }
