@@ -27,7 +27,7 @@ pub const MAX_KEPT_RESPONSE_BYTES: usize = 4 * 1024;
 /// What an attempt keeps of its error's text, in bytes as stored.
 pub const MAX_KEPT_ERROR_BYTES: usize = 1024;
 /// Attempts a delivery keeps, the latest ones: the schedule makes 8, manual retries add one
-/// each. With the caps above, a delivery stays near 120 KB at most, far under DynamoDB's 400 KB
+/// each. With the caps above, the attempts take about 110 KB at most, far under DynamoDB's 400 KB
 /// item limit.
 pub const MAX_KEPT_ATTEMPTS: usize = 20;
 
