@@ -10,6 +10,7 @@ use partnerhook::domain::money::Currency;
 use partnerhook::domain::postback::Postback;
 use partnerhook::domain::reward::{PaymentStatus, Reward, RewardSource, RewardStatus};
 use partnerhook::outbound::signing::{new_secret, sign};
+use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::runtime::local::{local_app, run_worker};
 use partnerhook::usecases::postbacks::emit::emit;
 use partnerhook::usecases::programs as program;
@@ -79,7 +80,7 @@ async fn throughput() {
     tokio::spawn(async move { axum::serve(listener, receiver).await });
 
     let data = std::env::temp_dir().join(format!("ph-bench-{}", uuid::Uuid::now_v7()));
-    let (app, jobs) = local_app(&data).unwrap_or_else(|e| panic!("{e}"));
+    let (app, jobs) = local_app(&data, EndpointPolicy::LOCAL).unwrap_or_else(|e| panic!("{e}"));
     program::create(&app.repo, "bench", None, "USD")
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -3,7 +3,7 @@
 
 use crate::domain::time::{Clock, Millis, SystemClock};
 use crate::error::AppError;
-use crate::outbound::client::Deliverer;
+use crate::outbound::client::{Deliverer, Timeouts};
 use crate::outbound::ssrf::EndpointPolicy;
 use crate::queue::Queue;
 use crate::repo::core::Repo;
@@ -14,8 +14,10 @@ use std::sync::{Arc, OnceLock};
 pub struct App {
     pub repo: Repo,
     pub queue: Arc<dyn Queue>,
-    /// Where postbacks may be sent: public https endpoints on AWS, anything locally.
+    /// Where postbacks may be sent: public https endpoints on AWS, loopback (and private
+    /// ranges when asked) locally.
     pub endpoints: EndpointPolicy,
+    postback_timeouts: Timeouts,
     deliverer: Arc<OnceLock<Result<Deliverer, String>>>,
 }
 
@@ -35,8 +37,16 @@ impl App {
             repo: Repo::new(store, clock),
             queue,
             endpoints,
+            postback_timeouts: Timeouts::default(),
             deliverer: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The app with other postback timeouts (tests use short ones); before the first send.
+    pub fn with_postback_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.postback_timeouts = timeouts;
+        self.deliverer = Arc::new(OnceLock::new());
+        self
     }
 
     pub fn now(&self) -> Millis {
@@ -46,7 +56,7 @@ impl App {
     /// The HTTP client for postbacks; only functions that deliver pay for building it.
     pub fn deliverer(&self) -> Result<&Deliverer, AppError> {
         self.deliverer
-            .get_or_init(|| Deliverer::new(self.endpoints))
+            .get_or_init(|| Deliverer::with_timeouts(self.endpoints, self.postback_timeouts))
             .as_ref()
             .map_err(|e| {
                 AppError::Internal(format!("the postback HTTP client could not start: {e}"))

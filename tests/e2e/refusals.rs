@@ -7,7 +7,7 @@ use partnerhook::domain::inbox::{UNVERIFIED_BODY_BYTES, UNVERIFIED_RETENTION_DAY
 use partnerhook::domain::throttle::{RefusalBucket, BURST, REFILL_MS};
 use partnerhook::domain::time::ManualClock;
 use partnerhook::repo::keys;
-use partnerhook::store::metered::record_size;
+use partnerhook::store::dynamodb::record_size;
 use partnerhook::store::Store;
 use partnerhook::usecases::programs;
 use serde_json::{json, Value};

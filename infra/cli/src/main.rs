@@ -30,6 +30,10 @@ enum Command {
         /// Folder of the embedded store (created if missing).
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// Also send postbacks to private addresses (10/8, 172.16/12, 192.168/16, 100.64/10,
+        /// fc00::/7); loopback is always allowed here, link-local and metadata never.
+        #[arg(long)]
+        allow_private_postbacks: bool,
     },
     /// Manage programs.
     Program {
@@ -89,7 +93,9 @@ struct Target {
 
 async fn app_for(target: Target) -> Result<App, String> {
     if let Some(dir) = target.data {
-        let (app, _jobs) = local::local_app(&dir).map_err(|e| e.to_string())?;
+        // Creating a program sends no postbacks.
+        let (app, _jobs) =
+            local::local_app(&dir, EndpointPolicy::LOCAL).map_err(|e| e.to_string())?;
         return Ok(app);
     }
     let table = target.table.ok_or("give --data DIR or --table NAME")?;
@@ -104,12 +110,26 @@ async fn app_for(target: Target) -> Result<App, String> {
     ))
 }
 
+/// Where the local server's postbacks may go.
+fn serve_policy(allow_private_postbacks: bool) -> EndpointPolicy {
+    if allow_private_postbacks {
+        EndpointPolicy::LOCAL_PRIVATE
+    } else {
+        EndpointPolicy::LOCAL
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { addr, data } => {
+        Command::Serve {
+            addr,
+            data,
+            allow_private_postbacks,
+        } => {
             runtime::init_text_logs();
+            let endpoints = serve_policy(allow_private_postbacks);
             let listener = local::bind(addr).await.map_err(|e| e.to_string())?;
-            local::serve(listener, &data)
+            local::serve(listener, &data, endpoints)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -161,5 +181,33 @@ async fn main() -> ExitCode {
             eprintln!("partnerhook: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `serve --allow-private-postbacks` is a contract: scripts and docs name it.
+    fn serve_policy_of(args: &[&str]) -> EndpointPolicy {
+        match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Serve {
+                allow_private_postbacks,
+                ..
+            }) => serve_policy(allow_private_postbacks),
+            _ => panic!("{args:?} is not a serve command"),
+        }
+    }
+
+    #[test]
+    fn serve_reaches_loopback_and_private_ranges_only_with_the_flag() {
+        assert_eq!(
+            serve_policy_of(&["partnerhook", "serve"]),
+            EndpointPolicy::LOCAL
+        );
+        assert_eq!(
+            serve_policy_of(&["partnerhook", "serve", "--allow-private-postbacks"]),
+            EndpointPolicy::LOCAL_PRIVATE
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::crypto::token::random_token;
 use crate::domain::error::FieldError;
+use crate::domain::excerpt::cut_json;
 use crate::domain::time::Millis;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +21,14 @@ pub const SAMPLE_MAX_AGE_MS: Millis = 30 * 24 * 3600 * 1000;
 pub const MAX_SAMPLE_BODY_BYTES: usize = 16 * 1024;
 /// Field paths listed per sample, at most.
 pub const MAX_PATHS: usize = 500;
+/// Paths longer than this are not listed (no mapping names such a path).
+pub const MAX_PATH_BYTES: usize = 256;
+/// A text example is cut to this many bytes as stored.
+pub const MAX_EXAMPLE_BYTES: usize = 200;
+/// Bytes the samples of a webhook take together as stored (JSON): past it the oldest go, and a
+/// newest sample larger on its own drops its body, then its last paths. The record stays far
+/// under DynamoDB's 400 KB item limit however large the payloads.
+pub const MAX_SAMPLES_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncomingWebhook {
@@ -176,12 +185,25 @@ impl IncomingWebhook {
         }
     }
 
-    /// Keeps a sample first in line, dropping the oldest beyond the bound and the expired.
-    pub fn keep_sample(&mut self, sample: Sample) {
+    /// Keeps a sample first in line, dropping the expired and the oldest beyond the bounds of
+    /// number and bytes.
+    pub fn keep_sample(&mut self, mut sample: Sample) {
+        // The list's brackets take two bytes, each sample one more for its comma.
+        sample.fit(MAX_SAMPLES_BYTES - 2);
         let oldest = sample.received_at - SAMPLE_MAX_AGE_MS;
         self.samples.insert(0, sample);
         self.samples.retain(|s| s.received_at >= oldest);
         self.samples.truncate(MAX_SAMPLES);
+        let mut total = 1;
+        let fitting = self
+            .samples
+            .iter()
+            .take_while(|s| {
+                total += stored_size(s) + 1;
+                total <= MAX_SAMPLES_BYTES
+            })
+            .count();
+        self.samples.truncate(fitting.max(1));
     }
 
     /// Every path the samples show, with the newest example of each.
@@ -195,6 +217,40 @@ impl IncomingWebhook {
         seen.into_iter()
             .map(|(path, example)| FieldPath { path, example })
             .collect()
+    }
+}
+
+impl Sample {
+    /// Drops the body, then the last paths, until the sample takes at most `budget` bytes.
+    fn fit(&mut self, budget: usize) {
+        if stored_size(self) <= budget {
+            return;
+        }
+        self.body = None;
+        let paths = std::mem::take(&mut self.paths);
+        let mut used = stored_size(self);
+        let kept = paths
+            .iter()
+            .take_while(|p| {
+                used += stored_size(p) + 1;
+                used <= budget
+            })
+            .count();
+        self.paths = paths;
+        self.paths.truncate(kept);
+    }
+}
+
+/// Bytes a value takes as stored JSON text.
+fn stored_size(value: &impl Serialize) -> usize {
+    serde_json::to_vec(value).map_or(usize::MAX, |json| json.len())
+}
+
+/// An example as listed: a long text cut.
+fn example_of(leaf: &Value) -> Value {
+    match leaf {
+        Value::String(text) => Value::String(cut_json(text, MAX_EXAMPLE_BYTES).0.to_string()),
+        other => other.clone(),
     }
 }
 
@@ -236,9 +292,9 @@ pub fn field_paths(value: &Value) -> Vec<FieldPath> {
                     walk(v, &join(&i.to_string()), depth + 1, out);
                 }
             }
-            leaf if !prefix.is_empty() => out.push(FieldPath {
+            leaf if !prefix.is_empty() && prefix.len() <= MAX_PATH_BYTES => out.push(FieldPath {
                 path: prefix.to_string(),
-                example: leaf.clone(),
+                example: example_of(leaf),
             }),
             _ => {}
         }
@@ -393,6 +449,49 @@ mod tests {
             1,
             "samples older than the age bound are dropped"
         );
+    }
+
+    #[test]
+    fn samples_are_bounded_in_bytes_however_large_the_payloads() {
+        let mut hook = IncomingWebhook::new("acme", "Shop", 0);
+        let mut payload = serde_json::Map::new();
+        payload.insert("note".into(), Value::String("x".repeat(300_000)));
+        payload.insert(format!("k{}", "y".repeat(300)), Value::from(1));
+        for i in 0..600 {
+            payload.insert(format!("field_{i:03}"), Value::String("z".repeat(1_000)));
+        }
+        let payload = Value::Object(payload);
+        for at in 0..MAX_SAMPLES as i64 {
+            hook.keep_sample(Sample {
+                received_at: at,
+                body: Some(payload.clone()),
+                paths: field_paths(&payload),
+            });
+        }
+        let stored = stored_size(&hook.samples);
+        assert!(stored <= MAX_SAMPLES_BYTES, "{stored} bytes");
+        let newest = &hook.samples[0];
+        assert_eq!(newest.received_at, MAX_SAMPLES as i64 - 1);
+        assert_eq!(newest.body, None, "too large to keep whole");
+        assert!(newest.paths.len() > 100, "{} paths", newest.paths.len());
+        assert!(newest
+            .paths
+            .iter()
+            .all(|p| p.path.len() <= MAX_PATH_BYTES
+                && stored_size(&p.example) <= MAX_EXAMPLE_BYTES + 2));
+
+        // Small samples are all kept, bodies and all.
+        let mut small = IncomingWebhook::new("acme", "Shop", 0);
+        let body = serde_json::json!({"order": {"total": 10}});
+        for at in 0..MAX_SAMPLES as i64 {
+            small.keep_sample(Sample {
+                received_at: at,
+                body: Some(body.clone()),
+                paths: field_paths(&body),
+            });
+        }
+        assert_eq!(small.samples.len(), MAX_SAMPLES);
+        assert!(small.samples.iter().all(|s| s.body.is_some()));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod customer;
 pub mod dispute;
 pub mod error;
 pub mod event;
+pub mod excerpt;
 pub mod group;
 pub mod hook;
 pub mod idempotency;

@@ -27,7 +27,10 @@ impl AppError {
             }
             Self::Conflict(_) | Self::InvalidTransition(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            // Never retryable: the same write would pass the item limit again.
+            Self::PayloadTooLarge { .. } | Self::Store(StoreError::ItemTooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField { .. } | Self::PayoutRefused { .. } => {
@@ -65,6 +68,7 @@ impl AppError {
             Self::Store(StoreError::VersionConflict { .. }) => "busy",
             Self::Store(StoreError::Unavailable(_)) => "storage_unavailable",
             Self::Store(StoreError::InvalidCursor) => "invalid_cursor",
+            Self::Store(StoreError::ItemTooLarge { .. }) => "record_too_large",
             Self::Store(_) | Self::Internal(_) => "internal",
             Self::Queue(_) => "queue_unavailable",
         }
@@ -81,6 +85,9 @@ impl AppError {
             }
             Self::Store(StoreError::InvalidCursor) => {
                 "cursor: give a next_cursor this listing returned, unchanged".into()
+            }
+            Self::Store(StoreError::ItemTooLarge { .. }) => {
+                "the change would make a stored record larger than 400 KB; send less".into()
             }
             Self::Store(_) => "internal storage error; retry later".into(),
             Self::Internal(_) => "internal error; retry later".into(),
@@ -139,4 +146,21 @@ pub struct ErrorDetail {
     /// The refused field (`invalid_field` only), e.g. `amount` or `commission.levels[0]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_past_the_item_limit_is_a_final_413() {
+        let error = AppError::Store(StoreError::ItemTooLarge {
+            pk: "acme#HOOK".into(),
+            sk: "HOOK".into(),
+            size: 500_000,
+        });
+        assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error.code(), "record_too_large");
+        assert!(!error.public_message().contains("acme"), "no keys shown");
+    }
 }

@@ -1,89 +1,144 @@
-//! Refusing endpoints that point inside the network: loopback, private, link-local (the
-//! instance metadata address among them), CGNAT, multicast, documentation and other
-//! non-global ranges, IPv4-mapped IPv6 included. Checked when a postback is registered and
-//! again on the addresses a delivery actually connects to, so DNS rebinding cannot slip past.
+//! Refusing endpoints that point inside the network. Every address falls in one class: public,
+//! loopback, private (RFC 1918, shared CGNAT space, IPv6 unique local), or never (link-local
+//! with the instance metadata addresses, the unspecified, multicast, documentation, and IPv6
+//! forms that embed an IPv4 address: compatible, translated, NAT64, 6to4, Teredo). IPv4-mapped
+//! IPv6 addresses are judged as the IPv4 address they carry. The policy says which classes
+//! may be reached; "never" is refused in every mode. Checked when a postback is registered
+//! and again on the addresses a delivery actually connects to, so DNS rebinding cannot slip
+//! past.
 
 use crate::domain::error::FieldError;
 use ipnet::{Ipv4Net, Ipv6Net};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::LazyLock;
 use url::Url;
 
 /// Where postbacks may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointPolicy {
-    /// The local server sends to loopback and private addresses so developers can test.
+    /// Loopback addresses: a receiver on the developer's own machine.
+    pub allow_loopback: bool,
+    /// Private ranges: a receiver elsewhere on the developer's network.
     pub allow_private: bool,
     pub require_https: bool,
 }
 
 impl EndpointPolicy {
+    /// Deployed: https to public addresses only.
     pub const AWS: Self = Self {
+        allow_loopback: false,
         allow_private: false,
         require_https: true,
     };
+    /// The local server by default: plain http too, and this machine's loopback receivers.
     pub const LOCAL: Self = Self {
-        allow_private: true,
+        allow_loopback: true,
+        allow_private: false,
         require_https: false,
+    };
+    /// `serve --allow-private-postbacks`: private ranges as well.
+    pub const LOCAL_PRIVATE: Self = Self {
+        allow_private: true,
+        ..Self::LOCAL
     };
 }
 
-static BLOCKED_V4: LazyLock<Vec<Ipv4Net>> = LazyLock::new(|| {
-    [
-        "0.0.0.0/8",       // "this" network
-        "10.0.0.0/8",      // private
-        "100.64.0.0/10",   // carrier-grade NAT
-        "127.0.0.0/8",     // loopback
+/// What kind of address an endpoint resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressClass {
+    Public,
+    Loopback,
+    Private,
+    /// Refused whatever the policy.
+    Never,
+}
+
+fn nets<N: std::str::FromStr>(list: &[&str]) -> Vec<N> {
+    list.iter().filter_map(|net| net.parse().ok()).collect()
+}
+
+static LOOPBACK_V4: LazyLock<Vec<Ipv4Net>> = LazyLock::new(|| nets(&["127.0.0.0/8"]));
+
+static PRIVATE_V4: LazyLock<Vec<Ipv4Net>> = LazyLock::new(|| {
+    nets(&[
+        "10.0.0.0/8",     // private
+        "100.64.0.0/10",  // carrier-grade NAT, shared address space (VPN overlays use it)
+        "172.16.0.0/12",  // private
+        "192.168.0.0/16", // private
+    ])
+});
+
+static NEVER_V4: LazyLock<Vec<Ipv4Net>> = LazyLock::new(|| {
+    nets(&[
+        "0.0.0.0/8",       // "this" network (0.0.0.0 reaches this host on Linux)
         "169.254.0.0/16",  // link-local, instance metadata
-        "172.16.0.0/12",   // private
         "192.0.0.0/24",    // IETF protocol assignments
         "192.0.2.0/24",    // documentation
         "192.88.99.0/24",  // 6to4 relay
-        "192.168.0.0/16",  // private
         "198.18.0.0/15",   // benchmarking
         "198.51.100.0/24", // documentation
         "203.0.113.0/24",  // documentation
         "224.0.0.0/4",     // multicast
         "240.0.0.0/4",     // reserved, broadcast
-    ]
-    .iter()
-    .filter_map(|net| net.parse().ok())
-    .collect()
+    ])
 });
 
-static BLOCKED_V6: LazyLock<Vec<Ipv6Net>> = LazyLock::new(|| {
-    [
-        "::/128",         // unspecified
-        "::1/128",        // loopback
-        "64:ff9b::/96",   // NAT64
-        "64:ff9b:1::/48", // local NAT64
-        "100::/64",       // discard
-        "2001::/23",      // IETF protocol assignments (Teredo among them)
-        "2001:db8::/32",  // documentation
-        "2002::/16",      // 6to4
-        "3fff::/20",      // documentation
-        "fc00::/7",       // unique local
-        "fe80::/10",      // link-local
-        "ff00::/8",       // multicast
-    ]
-    .iter()
-    .filter_map(|net| net.parse().ok())
-    .collect()
+static PRIVATE_V6: LazyLock<Vec<Ipv6Net>> = LazyLock::new(|| nets(&["fc00::/7"]));
+
+static NEVER_V6: LazyLock<Vec<Ipv6Net>> = LazyLock::new(|| {
+    nets(&[
+        "::/96",             // unspecified and IPv4-compatible (deprecated)
+        "::ffff:0:0:0/96",   // IPv4-translated
+        "64:ff9b::/96",      // NAT64
+        "64:ff9b:1::/48",    // local NAT64
+        "100::/64",          // discard
+        "2001::/23",         // IETF protocol assignments (Teredo among them)
+        "2001:db8::/32",     // documentation
+        "2002::/16",         // 6to4
+        "3fff::/20",         // documentation
+        "fd00:ec2::254/128", // EC2 instance metadata over IPv6, inside unique local
+        "fe80::/10",         // link-local
+        "ff00::/8",          // multicast
+    ])
 });
 
-/// Whether an address is on the public internet.
-pub fn is_global(ip: IpAddr) -> bool {
+/// The class of an address; an IPv4-mapped IPv6 address is judged as its IPv4 address.
+pub fn classify(ip: IpAddr) -> AddressClass {
     match ip {
-        IpAddr::V4(v4) => !BLOCKED_V4.iter().any(|net| net.contains(&v4)),
+        IpAddr::V4(v4) if LOOPBACK_V4.iter().any(|net| net.contains(&v4)) => AddressClass::Loopback,
+        IpAddr::V4(v4) if NEVER_V4.iter().any(|net| net.contains(&v4)) => AddressClass::Never,
+        IpAddr::V4(v4) if PRIVATE_V4.iter().any(|net| net.contains(&v4)) => AddressClass::Private,
+        IpAddr::V4(_) => AddressClass::Public,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_global(IpAddr::V4(v4)),
-            None => !BLOCKED_V6.iter().any(|net| net.contains(&v6)),
+            Some(v4) => classify(IpAddr::V4(v4)),
+            // Checked before ::/96, which holds it.
+            None if v6 == Ipv6Addr::LOCALHOST => AddressClass::Loopback,
+            None if NEVER_V6.iter().any(|net| net.contains(&v6)) => AddressClass::Never,
+            None if PRIVATE_V6.iter().any(|net| net.contains(&v6)) => AddressClass::Private,
+            None => AddressClass::Public,
         },
     }
 }
 
+/// Whether a postback may be sent to the address under the policy.
 pub fn allowed(ip: IpAddr, policy: EndpointPolicy) -> bool {
-    policy.allow_private || is_global(ip)
+    match classify(ip) {
+        AddressClass::Public => true,
+        AddressClass::Loopback => policy.allow_loopback,
+        AddressClass::Private => policy.allow_private,
+        AddressClass::Never => false,
+    }
+}
+
+/// Why an address is refused, for the partner.
+pub fn refusal(ip: IpAddr) -> String {
+    let what = match classify(ip) {
+        AddressClass::Loopback => "a loopback address",
+        AddressClass::Private => "a private address",
+        AddressClass::Never => "an address postbacks never go to",
+        AddressClass::Public => "a public address",
+    };
+    format!("{ip} is {what}, which this server does not send postbacks to")
 }
 
 /// Checks an endpoint URL's form, then every address its host resolves to now.
@@ -116,10 +171,7 @@ pub async fn check_endpoint(url: &str, policy: EndpointPolicy) -> Result<Url, Fi
         return Err(FieldError::new("url", "the host resolves to no address"));
     }
     if let Some(bad) = addresses.iter().find(|a| !allowed(a.ip(), policy)) {
-        return Err(FieldError::new(
-            "url",
-            format!("resolves to {}, which is not a public address", bad.ip()),
-        ));
+        return Err(FieldError::new("url", refusal(bad.ip())));
     }
     Ok(parsed)
 }
@@ -140,8 +192,11 @@ impl reqwest::dns::Resolve for GuardedResolver {
                 .filter(|a| allowed(a.ip(), policy))
                 .collect();
             if kept.is_empty() {
-                let refused: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{} resolves to no public address", name.as_str()).into();
+                let refused: Box<dyn std::error::Error + Send + Sync> = format!(
+                    "{} resolves to no address postbacks may go to",
+                    name.as_str()
+                )
+                .into();
                 return Err(refused);
             }
             let addresses: reqwest::dns::Addrs = Box::new(kept.into_iter());
@@ -159,42 +214,89 @@ mod tests {
     }
 
     #[test]
-    fn every_non_global_class_is_refused() {
-        for blocked in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "192.0.2.1",
-            "198.51.100.7",
-            "203.0.113.9",
-            "198.18.0.1",
-            "::1",
-            "::",
-            "fe80::1",
-            "fc00::1",
-            "fd12::1",
-            "ff02::1",
-            "2001:db8::1",
-            "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254",
-            "::ffff:10.0.0.1",
-            "64:ff9b::a00:1",
-        ] {
-            assert!(!is_global(ip(blocked)), "{blocked} must be refused");
+    fn every_address_falls_in_its_class() {
+        let cases = [
+            (
+                AddressClass::Loopback,
+                &["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"][..],
+            ),
+            (
+                AddressClass::Private,
+                &[
+                    "10.1.2.3",
+                    "172.16.0.1",
+                    "172.31.255.255",
+                    "192.168.1.1",
+                    "100.64.0.1",
+                    "fc00::1",
+                    "fd12::1",
+                    "fd00:ec2::253",
+                    "::ffff:10.0.0.1",
+                ][..],
+            ),
+            (
+                AddressClass::Never,
+                &[
+                    "169.254.169.254",
+                    "169.254.0.1",
+                    "fd00:ec2::254",
+                    "fe80::1",
+                    "0.0.0.0",
+                    "::",
+                    "224.0.0.1",
+                    "255.255.255.255",
+                    "192.0.2.1",
+                    "198.51.100.7",
+                    "203.0.113.9",
+                    "198.18.0.1",
+                    "ff02::1",
+                    "2001:db8::1",
+                    "::ffff:169.254.169.254",
+                    "64:ff9b::a00:1",
+                    // IPv4-compatible: ::127.0.0.1, ::169.254.169.254, ::8.8.8.8
+                    "::7f00:1",
+                    "::a9fe:a9fe",
+                    "::808:808",
+                    // IPv4-translated: ::ffff:0:127.0.0.1, ::ffff:0:169.254.169.254
+                    "::ffff:0:7f00:1",
+                    "::ffff:0:a9fe:a9fe",
+                    "2002:7f00:1::",
+                ][..],
+            ),
+            (
+                AddressClass::Public,
+                &[
+                    "8.8.8.8",
+                    "1.1.1.1",
+                    "2606:4700:4700::1111",
+                    "::ffff:8.8.8.8",
+                ][..],
+            ),
+        ];
+        for (class, addresses) in cases {
+            for address in addresses {
+                assert_eq!(classify(ip(address)), class, "{address}");
+            }
         }
-        for open in [
-            "8.8.8.8",
-            "1.1.1.1",
-            "2606:4700:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
-            assert!(is_global(ip(open)), "{open} is public");
+    }
+
+    #[test]
+    fn each_policy_reaches_its_classes_and_none_reaches_metadata() {
+        let reach = |policy: EndpointPolicy| {
+            ["8.8.8.8", "127.0.0.1", "192.168.1.1"].map(|a| allowed(ip(a), policy))
+        };
+        assert_eq!(reach(EndpointPolicy::AWS), [true, false, false]);
+        assert_eq!(reach(EndpointPolicy::LOCAL), [true, true, false]);
+        assert_eq!(reach(EndpointPolicy::LOCAL_PRIVATE), [true, true, true]);
+        let every = [
+            EndpointPolicy::AWS,
+            EndpointPolicy::LOCAL,
+            EndpointPolicy::LOCAL_PRIVATE,
+        ];
+        for policy in every {
+            for never in ["169.254.169.254", "fd00:ec2::254", "::a9fe:a9fe", "0.0.0.0"] {
+                assert!(!allowed(ip(never), policy), "{never} under {policy:?}");
+            }
         }
     }
 
@@ -235,20 +337,29 @@ mod tests {
                 .await
                 .is_ok()
         );
+        let private = check_endpoint("http://192.168.1.20/hook", EndpointPolicy::LOCAL).await;
+        assert!(
+            private.is_err_and(|e| e.message.contains("private address")),
+            "private ranges need the flag"
+        );
+        assert!(
+            check_endpoint("http://192.168.1.20/hook", EndpointPolicy::LOCAL_PRIVATE)
+                .await
+                .is_ok()
+        );
+        assert!(refused(
+            check_endpoint("http://[fd00:ec2::254]/", EndpointPolicy::LOCAL_PRIVATE).await
+        ));
     }
 
     #[tokio::test]
-    async fn the_delivery_resolver_drops_private_answers() {
+    async fn the_delivery_resolver_drops_refused_answers() {
         use reqwest::dns::Resolve;
-        let guarded = GuardedResolver {
-            policy: EndpointPolicy::AWS,
+        let resolve = |policy| {
+            let name: reqwest::dns::Name = "localhost".parse().unwrap();
+            GuardedResolver { policy }.resolve(name)
         };
-        let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        assert!(guarded.resolve(name).await.is_err());
-        let open = GuardedResolver {
-            policy: EndpointPolicy::LOCAL,
-        };
-        let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        assert!(open.resolve(name).await.is_ok());
+        assert!(resolve(EndpointPolicy::AWS).await.is_err());
+        assert!(resolve(EndpointPolicy::LOCAL).await.is_ok());
     }
 }

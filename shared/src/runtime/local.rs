@@ -43,14 +43,15 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// The app over the embedded store in `data`, with its local queue's receiving end.
-pub fn local_app(data: &Path) -> Result<(App, UnboundedReceiver<Job>), StoreError> {
+/// The app over the embedded store in `data`, sending postbacks where `endpoints` allows, with
+/// its local queue's receiving end.
+pub fn local_app(
+    data: &Path,
+    endpoints: EndpointPolicy,
+) -> Result<(App, UnboundedReceiver<Job>), StoreError> {
     let store = EmbeddedStore::open(data)?;
     let (queue, jobs) = LocalQueue::new();
-    Ok((
-        App::new(Arc::new(store), Arc::new(queue), EndpointPolicy::LOCAL),
-        jobs,
-    ))
+    Ok((App::new(Arc::new(store), Arc::new(queue), endpoints), jobs))
 }
 
 /// Jobs run side by side, as Lambda runs the messages of its queues, so a slow endpoint or a
@@ -107,7 +108,7 @@ async fn sweep_every(app: App, period: Duration) {
 }
 
 /// What `serve` prints at start: where everything is, and what differs from AWS.
-fn banner(addr: SocketAddr, data: &Path) -> String {
+fn banner(addr: SocketAddr, data: &Path, endpoints: EndpointPolicy) -> String {
     let base = format!("http://{addr}");
     let data = data.display();
     let mut text = format!("Partnerhook is running on {base} (data in {data})\n");
@@ -131,10 +132,15 @@ fn banner(addr: SocketAddr, data: &Path) -> String {
     for (name, method, path) in routes {
         text.push_str(&format!("  {name:<18} {method:<4} {base}{path}\n"));
     }
-    text.push_str(
-        "Postbacks may go to loopback and private addresses over plain http here, so you can \
-         test with a receiver on this machine; on AWS they must be https to public addresses.\n",
-    );
+    text.push_str(if endpoints.allow_private {
+        "Postbacks may go to loopback and private addresses over plain http here \
+         (--allow-private-postbacks); link-local and metadata addresses never. On AWS they \
+         must be https to public addresses.\n"
+    } else {
+        "Postbacks may go to loopback addresses over plain http here, so you can test with a \
+         receiver on this machine (private ranges: --allow-private-postbacks); on AWS they \
+         must be https to public addresses.\n"
+    });
     text.push_str(&format!(
         "Create a program with: partnerhook program create --slug SLUG --data {data}\n"
     ));
@@ -142,12 +148,16 @@ fn banner(addr: SocketAddr, data: &Path) -> String {
 }
 
 /// Serves until Ctrl-C on a bound listener (bound first, so tests can use port 0).
-pub async fn serve(listener: TcpListener, data: &Path) -> Result<(), ServeError> {
-    let (app, jobs) = local_app(data)?;
+pub async fn serve(
+    listener: TcpListener,
+    data: &Path,
+    endpoints: EndpointPolicy,
+) -> Result<(), ServeError> {
+    let (app, jobs) = local_app(data, endpoints)?;
     tokio::spawn(run_worker(app.clone(), jobs));
     tokio::spawn(sweep_every(app.clone(), Duration::from_secs(60)));
     let addr = listener.local_addr()?;
-    print!("{}", banner(addr, data));
+    print!("{}", banner(addr, data, endpoints));
     axum::serve(listener, local_router(app))
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
@@ -162,12 +172,15 @@ mod tests {
 
     #[test]
     fn the_banner_names_every_webhook_and_the_loopback_allowance() {
-        let text = banner("127.0.0.1:3000".parse().expect("addr"), Path::new("./data"));
+        let addr = "127.0.0.1:3000".parse().expect("addr");
+        let text = banner(addr, Path::new("./data"), EndpointPolicy::LOCAL);
         for path in ["custom", "stripe", "chargebee", "recurly", "chargify"] {
             let url = format!("http://127.0.0.1:3000/webhooks/{{program}}/{path}");
             assert!(text.contains(&url), "{url} missing from:\n{text}");
         }
         assert!(text.contains("http://127.0.0.1:3000/hooks/{id}/{token}"));
-        assert!(text.contains("loopback and private addresses"));
+        assert!(text.contains("loopback addresses over plain http"));
+        let private = banner(addr, Path::new("./data"), EndpointPolicy::LOCAL_PRIVATE);
+        assert!(private.contains("loopback and private addresses"));
     }
 }

@@ -2,6 +2,7 @@
 //! in its unit tests, DynamoDB Local in the end-to-end tests. `ns` keeps runs apart in a shared
 //! table. The checks panic with a description of what went wrong, as test assertions do.
 
+use super::dynamodb::{record_size, MAX_ITEM_BYTES};
 use super::{Cursor, IndexKey, Insert, Query, QueryOptions, Record, Store, StoreError};
 use futures::future::join_all;
 use serde_json::json;
@@ -15,6 +16,67 @@ pub async fn run_all(store: &dyn Store, ns: &str) {
     index_entries_start_anywhere_and_items_come_by_key(store, ns).await;
     concurrent_writers_do_not_both_win(store, ns).await;
     delete_removes_and_tolerates_missing(store, ns).await;
+    items_past_the_size_limit_are_refused(store, ns).await;
+}
+
+/// A record of `pk`/`sk` whose item takes exactly `size` bytes at version 1.
+fn record_of_size(pk: &str, sk: &str, size: usize) -> Record {
+    let empty = Record::new(pk, sk, json!({"text": ""}));
+    let filler = size.saturating_sub(record_size(&empty, 1));
+    Record::new(pk, sk, json!({"text": "x".repeat(filler)}))
+}
+
+fn too_large<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    match result {
+        Err(StoreError::ItemTooLarge { size, .. }) => {
+            assert_eq!(
+                size,
+                MAX_ITEM_BYTES + 1,
+                "{what}: the size by DynamoDB's rules"
+            )
+        }
+        other => panic!("{what}: expected ItemTooLarge, got {other:?}"),
+    }
+}
+
+async fn items_past_the_size_limit_are_refused(store: &dyn Store, ns: &str) {
+    let pk = format!("{ns}#size");
+    let fits = record_of_size(&pk, "a", MAX_ITEM_BYTES);
+    assert_eq!(record_size(&fits, 1), MAX_ITEM_BYTES);
+    assert_eq!(
+        store.insert(fits.clone()).await.unwrap(),
+        Insert::Created,
+        "an item of exactly 400 KB fits"
+    );
+    too_large(
+        store
+            .insert(record_of_size(&pk, "b", MAX_ITEM_BYTES + 1))
+            .await,
+        "insert",
+    );
+    assert_eq!(store.get(&pk, "b").await.unwrap(), None, "nothing written");
+    // Checked before the condition, as DynamoDB does: a taken key answers the same.
+    too_large(
+        store
+            .insert(record_of_size(&pk, "a", MAX_ITEM_BYTES + 1))
+            .await,
+        "insert over a taken key",
+    );
+
+    let mut grown = record_of_size(&pk, "a", MAX_ITEM_BYTES + 1);
+    grown.version = 1;
+    too_large(store.update(grown.clone()).await, "update");
+    grown.version = 7;
+    too_large(store.update(grown).await, "update from a stale version");
+    let stored = store.get(&pk, "a").await.unwrap().expect("still there");
+    assert_eq!((stored.version, stored.data), (1, fits.data), "unchanged");
+
+    let batch = vec![
+        Record::new(&pk, "c", json!({})),
+        record_of_size(&pk, "d", MAX_ITEM_BYTES + 1),
+    ];
+    too_large(store.insert_all(batch).await, "insert_all");
+    assert_eq!(store.get(&pk, "c").await.unwrap(), None, "all or nothing");
 }
 
 async fn delete_removes_and_tolerates_missing(store: &dyn Store, ns: &str) {

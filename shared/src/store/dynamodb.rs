@@ -20,6 +20,8 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 pub const INDEX_NAME: &str = "gsi1";
+/// DynamoDB's largest item: 400 KB, attribute names and values together.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// BatchGetItem's most keys per request.
 pub(crate) const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of unprocessed keys (throttled) before a listing gives up as unavailable.
@@ -109,6 +111,26 @@ pub(crate) fn item_size<'a>(
                 }
         })
         .sum()
+}
+
+/// The size of the item a record at `version` is stored as.
+pub fn record_size(record: &Record, version: u64) -> usize {
+    item_size(&to_item(record, version))
+}
+
+/// Refuses a record whose item would pass DynamoDB's limit. Every adapter calls it before it
+/// writes, so a record that could not be written on AWS fails the same way locally and in
+/// tests; DynamoDB checks it before any condition, and so do they.
+pub(crate) fn check_size(record: &Record, version: u64) -> Result<(), StoreError> {
+    let size = record_size(record, version);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::ItemTooLarge {
+            pk: record.pk.clone(),
+            sk: record.sk.clone(),
+            size,
+        });
+    }
+    Ok(())
 }
 
 fn from_item(item: &Item) -> Result<Record, StoreError> {
@@ -239,6 +261,7 @@ impl DynamoStore {
     }
 
     fn put_new(&self, record: &Record) -> Result<TransactWriteItem, StoreError> {
+        check_size(record, 1)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(record, 1)))
@@ -266,6 +289,7 @@ impl Store for DynamoStore {
     }
 
     async fn insert(&self, record: Record) -> Result<Insert, StoreError> {
+        check_size(&record, 1)?;
         let result = self
             .client
             .put_item()
@@ -327,6 +351,7 @@ impl Store for DynamoStore {
     }
 
     async fn update(&self, record: Record) -> Result<(), StoreError> {
+        check_size(&record, record.version + 1)?;
         let result = self
             .client
             .put_item()

@@ -2,6 +2,7 @@
 //! deterministic simulation (which wraps it with faults) and fast tests; it passes the same
 //! conformance suite as the other adapters.
 
+use super::dynamodb::check_size;
 use super::{Cursor, IndexKey, Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ impl Store for MemoryStore {
     }
 
     async fn insert(&self, mut record: Record) -> Result<Insert, StoreError> {
+        check_size(&record, 1)?;
         self.with(|records| {
             let key = (record.pk.clone(), record.sk.clone());
             match records.get(&key) {
@@ -61,6 +63,9 @@ impl Store for MemoryStore {
     }
 
     async fn insert_all(&self, records: Vec<Record>) -> Result<Option<usize>, StoreError> {
+        for record in &records {
+            check_size(record, 1)?;
+        }
         self.with(|stored| {
             let taken = records
                 .iter()
@@ -76,6 +81,7 @@ impl Store for MemoryStore {
     }
 
     async fn update(&self, mut record: Record) -> Result<(), StoreError> {
+        check_size(&record, record.version + 1)?;
         self.with(|records| {
             let key = (record.pk.clone(), record.sk.clone());
             match records.get(&key) {

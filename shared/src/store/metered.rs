@@ -4,7 +4,7 @@
 //! failed conditional writes billed like successful ones, and index writes by the projection).
 //! The economics test and the benchmarks read their figures from it.
 
-use super::dynamodb::{item_size, to_item, BATCH_GET_LIMIT};
+use super::dynamodb::{record_size, BATCH_GET_LIMIT};
 use super::{Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -59,11 +59,6 @@ const KB: usize = 1024;
 /// Units for `size` bytes billed in blocks of `block`, never less than one.
 fn units(size: usize, block: usize) -> u32 {
     u32::try_from(size.div_ceil(block).max(1)).unwrap_or(u32::MAX)
-}
-
-/// A record's size as DynamoDB bills it, stored at `version`.
-pub fn record_size(record: &Record, version: u64) -> usize {
-    item_size(&to_item(record, version))
 }
 
 impl MeteredStore {

@@ -159,6 +159,10 @@ pub enum StoreError {
     /// Throttled, timed out or briefly down: the same call may succeed when tried again.
     #[error("storage backend unavailable for now: {0}")]
     Unavailable(String),
+    /// The record's item would pass DynamoDB's 400 KB limit (by its size rules); nothing was
+    /// written, and the same write will always fail.
+    #[error("the record {pk}/{sk} would take {size} bytes, over the item limit")]
+    ItemTooLarge { pk: String, sk: String, size: usize },
     #[error("stored record {pk}/{sk} is unreadable: {reason}")]
     Corrupt {
         pk: String,

@@ -5,8 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
+use partnerhook::domain::postback::Attempt;
+use partnerhook::domain::postback::MAX_KEPT_RESPONSE_BYTES;
 use partnerhook::domain::schedule::{decide, Decision, Response};
-use partnerhook::outbound::client::{Deliverer, MAX_RESPONSE_BYTES};
+use partnerhook::outbound::client::{Deliverer, Purpose, Timeouts, MAX_READ_BYTES};
 use partnerhook::outbound::signing;
 use partnerhook::outbound::ssrf::EndpointPolicy;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -69,6 +71,11 @@ async fn misbehaving_endpoints() -> (String, Arc<AtomicUsize>) {
         )
         .route("/gone", post(|| async { StatusCode::GONE }))
         .route("/chatty", post(|| async { "x".repeat(100_000) }))
+        .route("/streamed", post(|| async { streamed(30_000) }))
+        .route(
+            "/endless",
+            post(|| async { streamed(MAX_READ_BYTES as usize * 2) }),
+        )
         .with_state(followed.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -81,14 +88,23 @@ async fn misbehaving_endpoints() -> (String, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn each_failing_endpoint_gets_the_retry_it_asks_for() {
     let (base, followed) = misbehaving_endpoints().await;
-    let deliverer = Deliverer::with_timeout(EndpointPolicy::LOCAL, Duration::from_millis(500))
-        .expect("an HTTP client");
+    let quick = Duration::from_millis(500);
+    let timeouts = Timeouts {
+        delivery: quick,
+        test: quick,
+    };
+    let deliverer =
+        Deliverer::with_timeouts(EndpointPolicy::LOCAL, timeouts).expect("an HTTP client");
     let secrets = vec![signing::new_secret()];
     let send = |path: &str| {
         let url = format!("{base}{path}");
         let secrets = secrets.clone();
         let deliverer = &deliverer;
-        async move { deliverer.send(0, &url, &secrets, "msg_1", "{}").await }
+        async move {
+            deliverer
+                .send(Purpose::Delivery, 0, &url, &secrets, "msg_1", "{}")
+                .await
+        }
     };
     let secs = |s: u64| Decision::RetryIn(Duration::from_secs(s));
 
@@ -131,11 +147,32 @@ async fn each_failing_endpoint_gets_the_retry_it_asks_for() {
     let (response, _) = send("/gone").await;
     assert_eq!(decide(1, &response, 0.0), Decision::Disable);
 
-    // A long answer is kept only up to the cap; it is still a success.
+    // A long answer is kept only up to the cap, with its declared size; still a success.
     let (response, attempt) = send("/chatty").await;
     assert_eq!(decide(1, &response, 0.0), Decision::Delivered);
+    let kept = |a: &Attempt| a.response_body.as_ref().map(String::len);
+    assert_eq!(kept(&attempt), Some(MAX_KEPT_RESPONSE_BYTES));
     assert_eq!(
-        attempt.response_body.map(|b| b.len()),
-        Some(MAX_RESPONSE_BYTES)
+        (attempt.response_truncated, attempt.response_bytes),
+        (true, Some(100_000))
     );
+    // No Content-Length: read to its end to learn the size.
+    let (_, attempt) = send("/streamed").await;
+    assert_eq!(kept(&attempt), Some(MAX_KEPT_RESPONSE_BYTES));
+    assert_eq!(
+        (attempt.response_truncated, attempt.response_bytes),
+        (true, Some(30_000))
+    );
+    // Past the read limit the size stays unknown.
+    let (_, attempt) = send("/endless").await;
+    assert_eq!(
+        (attempt.response_truncated, attempt.response_bytes),
+        (true, None)
+    );
+}
+
+/// An answer of `bytes` in chunks, with no Content-Length.
+fn streamed(bytes: usize) -> axum::body::Body {
+    let chunks = (0..bytes.div_ceil(1000)).map(|_| Ok::<_, std::io::Error>(vec![b'y'; 1000]));
+    axum::body::Body::from_stream(futures::stream::iter(chunks))
 }

@@ -7,8 +7,11 @@ mod customers;
 mod delivery;
 mod endpoints;
 mod queue_failures;
+mod record_size;
 mod retries;
 mod signing;
+mod ssrf;
+mod test_event;
 
 use crate::support::{as_partner, partner_with_key, Backend, Env, Receiver, SEED};
 use partnerhook::domain::postback::Delivery;

@@ -32,11 +32,17 @@ async fn sdk_config(endpoint_url: String) -> aws_config::SdkConfig {
 
 /// A fresh table on DynamoDB Local.
 pub async fn dynamo_store() -> DynamoStore {
+    dynamo_table().await.0
+}
+
+/// A fresh table on DynamoDB Local, its store, and a client and name to reach it directly.
+pub async fn dynamo_table() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
     let config = sdk_config(endpoint("PARTNERHOOK_TEST_DYNAMODB")).await;
     let table = format!("ph-test-{}", uuid::Uuid::now_v7().simple());
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let store = DynamoStore::new(client.clone(), table.clone());
     store.create_table().await.expect("create the test table");
-    store
+    (store, client, table)
 }
 
 async fn create_queue(sqs: &aws_sdk_sqs::Client) -> String {

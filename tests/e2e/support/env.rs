@@ -8,6 +8,7 @@ use super::{call, sign};
 use axum::Router;
 use partnerhook::app::App;
 use partnerhook::domain::time::{Clock, ManualClock, SystemClock};
+use partnerhook::outbound::client::Timeouts;
 use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::queue::Queue;
 use partnerhook::store::Store;
@@ -89,17 +90,49 @@ impl Env {
         wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        // Postbacks may go to loopback receivers in these tests, as in the local server.
+        let configure = |app: App| app;
+        Self::assemble(
+            backend,
+            wrap_store,
+            wrap,
+            clock,
+            EndpointPolicy::LOCAL,
+            configure,
+        )
+        .await
+    }
+
+    /// An environment whose postbacks may go where `endpoints` allows, giving up on an
+    /// endpoint after `timeouts`.
+    pub async fn with_postbacks(
+        backend: Backend,
+        endpoints: EndpointPolicy,
+        timeouts: Timeouts,
+    ) -> Self {
+        let configure = |app: App| app.with_postback_timeouts(timeouts);
+        let clock = Arc::new(SystemClock);
+        Self::assemble(backend, |s| s, |q| q, clock, endpoints, configure).await
+    }
+
+    async fn assemble(
+        backend: Backend,
+        wrap_store: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+        clock: Arc<dyn Clock>,
+        endpoints: EndpointPolicy,
+        configure: impl FnOnce(App) -> App,
+    ) -> Self {
         let backing = match backend {
             Backend::Dynamo => super::dynamo::backing().await,
             Backend::Embedded => super::embedded::backing(),
         };
-        // Postbacks may go to loopback receivers in these tests, as in the local server.
-        let app = App::with_clock(
+        let app = configure(App::with_clock(
             wrap_store(backing.store),
             wrap(backing.queue),
-            EndpointPolicy::LOCAL,
+            endpoints,
             clock,
-        );
+        ));
         let program = program::create(&app.repo, "acme", Some("Acme"), "EUR")
             .await
             .expect("create the program");

@@ -12,9 +12,10 @@ mod ledger;
 mod partners;
 mod queue;
 mod receiver;
+mod records;
 mod unspread;
 
-pub use dynamo::dynamo_store;
+pub use dynamo::{dynamo_store, dynamo_table};
 pub use env::{Backend, Env};
 pub use fixtures::{seed_with, sign, SEED, SEED_REFUND};
 pub use flaky::FlakyStore;
@@ -22,6 +23,7 @@ pub use lambda::{call, call_answering_headers};
 pub use ledger::{rewards, transaction};
 pub use partners::{as_partner, partner, partner_with_key, pat_listening};
 pub use receiver::Receiver;
+pub use records::stored_item_size;
 pub use unspread::Unspread;
 
 /// Runs the scenario `async fn $name(backend: Backend)` of the calling module on both back ends,

@@ -61,6 +61,7 @@ fn delivery_view(delivery: &Delivery) -> Value {
         "event": delivery.event,
         "status": delivery.status,
         "attempts": delivery.attempts,
+        "attempts_made": delivery.attempts_made(),
         "next_attempt_at": delivery.next_attempt_at,
         "created_at": delivery.created_at,
         "updated_at": delivery.updated_at,

@@ -10,6 +10,7 @@
 mod connections;
 mod sql;
 
+use super::dynamodb::check_size;
 use super::{Insert, Page, Query, QueryOptions, Record, Store, StoreError};
 use async_trait::async_trait;
 use connections::{open_store, Checkpointer};
@@ -67,6 +68,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn insert(&self, record: Record) -> Result<Insert, StoreError> {
+        check_size(&record, 1)?;
         self.with(|conn| {
             let tx = conn.transaction().map_err(backend)?;
             if sql::insert(&tx, &record)? {
@@ -80,6 +82,9 @@ impl Store for EmbeddedStore {
     }
 
     async fn insert_all(&self, records: Vec<Record>) -> Result<Option<usize>, StoreError> {
+        for record in &records {
+            check_size(record, 1)?;
+        }
         self.with(|conn| {
             let tx = conn.transaction().map_err(backend)?;
             for (i, record) in records.iter().enumerate() {
@@ -94,6 +99,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update(&self, record: Record) -> Result<(), StoreError> {
+        check_size(&record, record.version + 1)?;
         if self.with(|conn| sql::update(conn, &record))? {
             Ok(())
         } else {

@@ -8,6 +8,7 @@ use crate::domain::postback::{
 };
 use crate::domain::schedule::{decide, Decision};
 use crate::error::AppError;
+use crate::outbound::client::Purpose;
 use crate::queue::{Job, Written};
 use crate::repo::codec::Versioned;
 use crate::store::StoreError;
@@ -70,14 +71,14 @@ async fn claim(
     if d.status != DeliveryStatus::Pending {
         return Ok(Claim::Left);
     }
-    if d.attempts.len() == attempt + 1 && d.claimed.is_none() {
+    if d.attempts_made() == attempt + 1 && d.claimed.is_none() {
         // This job's attempt was made and recorded, but the run that made it may have failed
         // before queueing the next one, which is why this job came back: queue it now. A second
         // copy of the next job is harmless, as every attempt is claimed before it is made.
         queue_attempt(app, program, &delivery, attempt + 1).await?;
         return Ok(Claim::Left);
     }
-    if d.attempts.len() != attempt {
+    if d.attempts_made() != attempt {
         return Ok(Claim::Left);
     }
     let now = app.now();
@@ -116,16 +117,17 @@ async fn attempt_claimed(
     let (decision, record) = match postback.as_ref().map(|p| &p.value) {
         None => (
             Decision::GiveUp,
-            refusal(app.now(), "the postback was deleted"),
+            Attempt::failed(app.now(), "the postback was deleted"),
         ),
         Some(p) if p.disabled.is_some() => (
             Decision::GiveUp,
-            refusal(app.now(), "the postback is disabled"),
+            Attempt::failed(app.now(), "the postback is disabled"),
         ),
         Some(p) => {
             let (response, mut record) = app
                 .deliverer()?
                 .send(
+                    Purpose::Delivery,
                     app.now(),
                     &p.url,
                     &p.secrets,
@@ -144,7 +146,7 @@ async fn attempt_claimed(
     };
 
     let d = &mut delivery.value;
-    d.attempts.push(record);
+    d.record_attempt(record);
     d.claimed = None;
     d.updated_at = app.now();
     d.next_attempt_at = None;
@@ -205,17 +207,6 @@ async fn queue_attempt(
     Ok(())
 }
 
-fn refusal(at: i64, reason: &str) -> Attempt {
-    Attempt {
-        at,
-        status_code: None,
-        latency_ms: 0,
-        error: Some(reason.to_string()),
-        response_body: None,
-        manual: false,
-    }
-}
-
 /// Tracks how long a postback has been failing; disables it on 410 or after days of failure.
 async fn note_outcome(
     app: &App,
@@ -263,6 +254,7 @@ pub async fn send_test(app: &App, postback: &Postback) -> Result<Attempt, AppErr
     let (_, attempt) = app
         .deliverer()?
         .send(
+            Purpose::Test,
             app.now(),
             &postback.url,
             &postback.secrets,
@@ -297,7 +289,7 @@ pub async fn retry_by_hand(
     d.updated_at = app.now();
     app.repo.update(program, delivery).await?;
     delivery.version += 1;
-    let job = deliver_job(program, delivery, delivery.value.attempts.len());
+    let job = deliver_job(program, delivery, delivery.value.attempts_made());
     app.queue.send(&job).await?;
     Ok(())
 }

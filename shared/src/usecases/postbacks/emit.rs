@@ -114,6 +114,7 @@ async fn emit_to(
             body: body.clone(),
             status: DeliveryStatus::Pending,
             attempts: Vec::new(),
+            earlier_attempts: 0,
             next_attempt_at: Some(now),
             manual: false,
             claimed: None,
@@ -128,7 +129,7 @@ async fn emit_to(
             Inserted::Exists(existing) => existing,
         };
         // Emitted before: queued again only if it never got its first attempt.
-        if stored.value.status == DeliveryStatus::Pending && stored.value.attempts.is_empty() {
+        if stored.value.status == DeliveryStatus::Pending && stored.value.attempts_made() == 0 {
             app.queue
                 .send(&deliver_job(&program.slug, &stored, 0))
                 .await?;

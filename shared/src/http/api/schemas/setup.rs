@@ -145,8 +145,12 @@ pub struct PostbackTestResult {
     pub status_code: Option<u16>,
     pub latency_ms: u64,
     pub error: Option<String>,
-    /// The start of the endpoint's answer.
+    /// The start of the endpoint's answer (UTF-8, invalid bytes replaced), at most 4 KiB.
     pub response_body: Option<String>,
+    /// Whether the answer was longer than what is shown.
+    pub response_truncated: bool,
+    /// The answer's full size in bytes, when known.
+    pub response_bytes: Option<u64>,
     pub manual: bool,
     /// A 2xx answer.
     pub success: bool,
@@ -162,8 +166,11 @@ pub struct DeliveryView {
     pub event: String,
     /// `pending`, `succeeded` or `failed`.
     pub status: String,
+    /// The latest attempts (at most 20), each keeping at most 4 KiB of the answer.
     #[schema(value_type = Vec<Object>)]
     pub attempts: Vec<Value>,
+    /// Every attempt made, including those no longer kept.
+    pub attempts_made: usize,
     pub next_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
