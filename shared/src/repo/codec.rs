@@ -15,7 +15,7 @@ use crate::domain::postback::{Delivery, Postback};
 use crate::domain::program::Program;
 use crate::domain::reward::{Reward, RewardSource};
 use crate::domain::throttle::RefusalBucket;
-use crate::domain::time::Millis;
+use crate::domain::time::{change_stamp, Millis};
 use crate::domain::transaction::Transaction;
 use crate::repo::keys;
 use crate::store::{IndexKey, Record, StoreError};
@@ -64,7 +64,7 @@ impl Entity for Program {
         indexed(keys::PROGRAMS.into(), self.slug.clone())
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -100,7 +100,7 @@ impl Entity for Group {
         indexed(keys::groups(program), by_time(self.created_at, &self.key))
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -115,7 +115,7 @@ impl Entity for Counter {
         keys::counter(program, &self.id)
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -136,7 +136,7 @@ impl Entity for Customer {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -160,7 +160,7 @@ impl Entity for Transaction {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -185,7 +185,7 @@ impl Entity for Reward {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -236,7 +236,7 @@ impl Entity for Payout {
         indexed(pk, by_time(self.created_at, &self.id))
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -263,7 +263,7 @@ impl Entity for Action {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -296,7 +296,7 @@ impl Entity for Postback {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -317,7 +317,7 @@ impl Entity for Delivery {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
@@ -339,7 +339,7 @@ impl Entity for IncomingWebhook {
         )
     }
     fn touch(&mut self, now: Millis) {
-        self.updated_at = now;
+        self.updated_at = change_stamp(self.updated_at, now);
     }
 }
 
