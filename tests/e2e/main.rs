@@ -5,6 +5,7 @@
 //! `cargo test -p partnerhook-e2e -- embedded --skip standardwebhooks`.
 
 mod actions;
+mod console;
 mod custom_webhook;
 mod economics;
 mod groups;
