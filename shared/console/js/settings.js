@@ -98,11 +98,12 @@ function csvImport() {
   let text = '';
   const run = async (dryRun) => {
     const result = await api('POST', `/v1/imports/transactions?dry_run=${dryRun}`, text, { type: 'text/csv' });
-    preview.replaceChildren(
+    // h() drops the parts that do not apply (replaceChildren would print them as text).
+    preview.replaceChildren(h('div', {},
       h('p', { role: 'status' }, `${dryRun ? 'Dry run' : 'Import'}: ${result.rows} rows, ${result.created} ${dryRun ? 'would be created' : 'created'}, ${result.skipped} skipped, ${result.failed} failed.`),
       result.warnings.length ? h('ul', {}, result.warnings.map((w) => h('li', {}, w))) : null,
       table([['Row', (r) => r.row, 'num'], ['Key', (r) => r.key || ''], ['Result', (r) => r.status], ['Problem', (r) => (r.error ? `${r.error.field ? `${r.error.field}: ` : ''}${r.error.message}` : '')]], result.results),
-      dryRun && result.failed === 0 && result.created > 0 ? h('button', { type: 'button', onclick: () => run(false).catch((e) => notify(e.message, true)) }, 'Import these rows') : null);
+      dryRun && result.failed === 0 && result.created > 0 ? h('button', { type: 'button', onclick: () => run(false).catch((e) => notify(e.message, true)) }, 'Import these rows') : null));
   };
   const form = onSubmit(h('form', { id: 'import-form' },
     field('CSV file (header: customer_key, amount or amount_decimal, currency, key, ...)', { name: 'file', type: 'file', accept: '.csv,text/csv' }),

@@ -137,28 +137,28 @@ mod tests {
         }
     }
 
-    /// Every file the page or a script names is served, so no reference is dangling.
+    /// Every file the page or a script names is served, so no reference is dangling: the page
+    /// names `/console/...`, a module its siblings as `./x.js`.
     #[test]
     fn every_referenced_file_exists() {
+        let mut checked = 0;
         for (name, _, text) in ASSETS {
-            for part in text.split(['"', '\'']) {
-                let target = part
-                    .strip_prefix("/console/")
-                    .or_else(|| part.strip_prefix("./").filter(|p| p.ends_with(".js")))
-                    .map(|p| {
-                        if name.starts_with("js/") && part.starts_with("./") {
-                            format!("js/{p}")
-                        } else {
-                            p.to_string()
-                        }
-                    });
-                if let Some(target) = target.filter(|t| t.ends_with(".js") || t.ends_with(".css")) {
-                    assert!(
-                        ASSETS.iter().any(|(path, _, _)| *path == target),
-                        "{name} names {target}, which is not served"
-                    );
-                }
+            for quoted in text.split(['"', '\'']) {
+                let target = match (quoted.strip_prefix("/console/"), quoted.strip_prefix("./")) {
+                    (Some(path), _) => path.to_string(),
+                    (None, Some(sibling)) if sibling.ends_with(".js") => format!("js/{sibling}"),
+                    _ => continue,
+                };
+                checked += 1;
+                assert!(
+                    ASSETS.iter().any(|(path, _, _)| *path == target),
+                    "{name} names {target}, which is not served"
+                );
             }
         }
+        assert!(
+            checked >= ASSETS.len() - 1,
+            "only {checked} references found"
+        );
     }
 }
