@@ -3,7 +3,7 @@
 //! Chromium and its driver are Debian packages ./infra/test.sh installs (infra/services.sh); a
 //! screenshot of each page goes to target/console-screenshots/ for review.
 
-use crate::support::{seed_with, sign};
+use crate::support::{seed_with, sign, Backend, Env};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use partnerhook::http::console::ASSETS;
@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tower::ServiceExt;
 
 const BUDGET_BYTES: usize = 150 * 1024;
 const WAIT: Duration = Duration::from_secs(15);
@@ -74,6 +75,32 @@ async fn console_files_carry_the_security_headers_and_fit_the_budget() {
     );
     assert!(compressed < BUDGET_BYTES, "{compressed} bytes gzipped");
     std::fs::remove_dir_all(&data).ok();
+}
+
+/// The api function (behind API Gateway's `/console` routes) serves the page too.
+#[tokio::test]
+async fn the_api_function_serves_the_console() {
+    let env = Env::new(Backend::Embedded).await;
+    for (path, status) in [
+        ("/console", 200),
+        ("/console/js/overview.js", 200),
+        ("/console/missing.css", 404),
+    ] {
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let answer = env
+            .api_router()
+            .oneshot(request)
+            .await
+            .expect("routers are infallible");
+        assert_eq!(answer.status(), status, "{path}");
+        assert_eq!(
+            answer.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
 }
 
 /// The size `gzip -9` makes of a text (gzip is part of every Debian system).
