@@ -244,6 +244,16 @@ async fn go(c: &Client, base: &str, page: &str, heading: &str) {
         .await
         .expect("navigate");
     wait_text(c, "main h1", heading).await;
+    every_control_is_labelled(c, page).await;
+}
+
+/// Each input, select, textarea and button on the page has a name a screen reader can say.
+async fn every_control_is_labelled(c: &Client, page: &str) {
+    let script = "return [...document.querySelectorAll('input, select, textarea, button')]\
+        .filter(e => !e.labels?.length && !e.getAttribute('aria-label') && !e.textContent.trim())\
+        .map(e => e.outerHTML)";
+    let unlabelled = c.execute(script, vec![]).await.expect("script");
+    assert_eq!(unlabelled, json!([]), "unlabelled controls on {page}");
 }
 
 async fn screenshot(c: &Client, name: &str) {
@@ -307,8 +317,13 @@ async fn an_admin_runs_the_program_from_the_console_in_chromium() {
     click(&c, "#login-form button[type=submit]").await;
     wait_text(&c, "#login-error", "not an admin key").await;
     screenshot(&c, "0-login").await;
-    fill(&c, "#admin-key", key).await;
-    click(&c, "#login-form button[type=submit]").await;
+    // By keyboard: the key, then Enter.
+    fill(
+        &c,
+        "#admin-key",
+        &format!("{key}{}", char::from(fantoccini::key::Key::Enter)),
+    )
+    .await;
     wait_text(&c, "main h1", "Overview").await;
     let stored = c
         .execute(
