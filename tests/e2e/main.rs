@@ -6,6 +6,7 @@
 
 mod access;
 mod actions;
+mod console;
 mod custom_webhook;
 mod economics;
 mod groups;

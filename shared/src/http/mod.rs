@@ -5,6 +5,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -23,7 +24,7 @@ use crate::sources::providers::Payments;
 use crate::sources::step::Source;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use std::sync::OnceLock;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,14 @@ use utoipa_axum::routes;
 fn source_routes<S: Source>() -> Router<App> {
     let path = format!("/webhooks/{{program}}/{}", S::NAME);
     Router::new().route(&path, post(webhooks::source_webhook::<S>))
+}
+
+/// The admins' web page and its files: not part of the API (it calls the API like any client),
+/// so outside the document, the second exception (see `openapi`).
+fn console_routes() -> Router<App> {
+    Router::new()
+        .route("/console", get(console::page))
+        .route("/console/{*file}", get(console::asset))
 }
 
 fn incoming_routes() -> OpenApiRouter<App> {
@@ -135,9 +144,9 @@ pub fn incoming_router(app: App) -> Router {
     finish(incoming_routes().into(), app)
 }
 
-/// `/v1/...`: the api function.
+/// `/v1/...` and the console: the api function.
 pub fn api_router(app: App) -> Router {
-    finish(api_routes(&app), app)
+    finish(api_routes(&app).merge(console_routes()), app)
 }
 
 /// Every route of every function, for the local server.
@@ -148,6 +157,7 @@ pub fn local_router(app: App) -> Router {
         .merge(source_routes::<Payments<Recurly>>())
         .merge(source_routes::<Payments<Chargify>>())
         .merge(Router::from(incoming_routes()))
-        .merge(api_routes(&app));
+        .merge(api_routes(&app))
+        .merge(console_routes());
     finish(routes, app)
 }

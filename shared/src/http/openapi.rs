@@ -7,10 +7,10 @@
 //! route cannot be served without being documented, nor documented without being served.
 //! What is left to check is that nobody goes around it; the e2e tests in `tests/e2e/openapi.rs`
 //! do, both ways:
-//! - no file under `shared/src/http` registers a route with axum's plain `.route(` (the
-//!   provider webhooks, generic over their source and not part of the API, are the one
-//!   exception, in `http/mod.rs`), and on every documented path each undocumented method
-//!   answers 405;
+//! - no file under `shared/src/http` registers a route with axum's plain `.route(` (two
+//!   exceptions, in `http/mod.rs`, both not part of the API: the provider webhooks, generic over
+//!   their source, and the console's static files), and on every documented path each
+//!   undocumented method answers 405;
 //! - every documented (method, path) reaches a handler on the local router, not the
 //!   `no such route` fallback nor 405;
 //! - `docs/openapi.json` equals `http::openapi_json()` (regenerate with `UPDATE_OPENAPI=1 cargo

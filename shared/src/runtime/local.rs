@@ -128,6 +128,7 @@ fn banner(addr: SocketAddr, data: &Path, endpoints: EndpointPolicy) -> String {
             "",
             "/v1/... (Authorization: Bearer <key>)",
         ),
+        ("console", "GET", "/console (paste the admin key)"),
     ];
     for (name, method, path) in routes {
         text.push_str(&format!("  {name:<18} {method:<4} {base}{path}\n"));
