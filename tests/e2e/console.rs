@@ -7,6 +7,7 @@ use crate::support::{seed_with, sign, Backend, Env};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use partnerhook::http::console::ASSETS;
+use partnerhook::outbound::ssrf::EndpointPolicy;
 use partnerhook::runtime::local;
 use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
@@ -22,7 +23,8 @@ const WAIT: Duration = Duration::from_secs(15);
 /// A local server on a fresh data folder with program `shop`: its base URL and secrets.
 async fn start() -> (String, program::CreatedProgram, PathBuf) {
     let data = std::env::temp_dir().join(format!("ph-console-{}", uuid::Uuid::now_v7()));
-    let (admin_app, _) = local::local_app(&data).expect("open the data folder");
+    let (admin_app, _) =
+        local::local_app(&data, EndpointPolicy::LOCAL).expect("open the data folder");
     let created = program::create(&admin_app.repo, "shop", None, "EUR")
         .await
         .expect("create a program");
@@ -31,7 +33,7 @@ async fn start() -> (String, program::CreatedProgram, PathBuf) {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server_data = data.clone();
-    tokio::spawn(async move { local::serve(listener, &server_data).await });
+    tokio::spawn(async move { local::serve(listener, &server_data, EndpointPolicy::LOCAL).await });
     (base, created, data)
 }
 
