@@ -155,10 +155,12 @@ pub async fn serve(
     endpoints: EndpointPolicy,
 ) -> Result<(), ServeError> {
     let (app, jobs) = local_app(data, endpoints)?;
-    tokio::spawn(run_worker(app.clone(), jobs));
-    tokio::spawn(sweep_every(app.clone(), Duration::from_secs(60)));
+    // The banner comes first: scripts read the address from its first line, and the workers
+    // log to the same output as soon as they start.
     let addr = listener.local_addr()?;
     print!("{}", banner(addr, data, endpoints));
+    tokio::spawn(run_worker(app.clone(), jobs));
+    tokio::spawn(sweep_every(app.clone(), Duration::from_secs(60)));
     axum::serve(listener, local_router(app))
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
