@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on the API's POSTs: a retried create without a key of its own makes one
 //! record, not two; a key reused for another request is refused.
 
-use crate::support::{scenario, Backend, Env};
+use crate::support::{as_partner, scenario, Backend, Env};
+use partnerhook::http::idempotency::WITHHELD;
 use serde_json::json;
 
 async fn partner_count(env: &Env) -> usize {
@@ -69,4 +70,31 @@ async fn refused_answers_are_kept_and_keys_are_per_request(backend: Backend) {
         .await;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["field"], "idempotency-key");
+}
+
+scenario!(a_replayed_answer_withholds_the_secret_it_showed_once);
+async fn a_replayed_answer_withholds_the_secret_it_showed_once(backend: Backend) {
+    let env = Env::new(backend).await;
+    let body = json!({"name": "dashboard", "role": "read_only"});
+    let key = [("idempotency-key", "dashboard-key-1")];
+    let (first_status, first) = env
+        .api_with("POST", "/v1/program/api-keys", Some(body.clone()), &key)
+        .await;
+    assert_eq!(first_status, 201, "{first}");
+    let secret = first["api_key"].as_str().expect("the secret, shown once");
+    assert!(secret.starts_with("phk_"), "{first}");
+
+    let (again_status, again) = env
+        .api_with("POST", "/v1/program/api-keys", Some(body), &key)
+        .await;
+    assert_eq!(again_status, 201, "{again}");
+    assert_eq!(again["id"], first["id"], "the same key, not a second one");
+    assert_eq!(again["api_key"], WITHHELD);
+    assert!(
+        !again.to_string().contains(secret),
+        "the kept answer holds no secret: {again}"
+    );
+    // The secret itself still works: only the copy kept for replays lost it.
+    let (status, _) = as_partner(&env, secret, "GET", "/v1/program/api-keys", None).await;
+    assert_eq!(status, 200);
 }

@@ -25,6 +25,21 @@ pub const HEADER: &str = "idempotency-key";
 #[derive(Debug, Clone, Copy)]
 pub struct RepeatStatus(pub StatusCode);
 
+/// A handler's word that its answer shows secrets once (an API key, a signing secret), by
+/// their top-level fields: the answer kept for replays withholds them, so no secret sits in
+/// the table in clear text for the day a key is kept. A replay shows the rest of the answer.
+#[derive(Debug, Clone, Copy)]
+pub struct ShowsSecrets(pub &'static [&'static str]);
+
+/// What a replay shows in place of a secret.
+pub const WITHHELD: &str = "withheld: a secret is shown only in the first answer";
+
+/// Marks an answer as showing the secrets in `fields` (see [`ShowsSecrets`]).
+pub fn showing_secrets(mut response: Response, fields: &'static [&'static str]) -> Response {
+    response.extensions_mut().insert(ShowsSecrets(fields));
+    response
+}
+
 /// The `Idempotency-Key` of a request, as given (the middleware has checked its length).
 pub fn header_key(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
@@ -101,10 +116,29 @@ pub async fn idempotent(State(app): State<App>, request: Request, next: Next) ->
         Some(RepeatStatus(repeat)) if !head.status.is_server_error() => *repeat,
         _ => head.status,
     };
-    if let Err(e) = remember(&app, &record.id, kept_status, &body).await {
+    let kept_body = match head.extensions.get::<ShowsSecrets>() {
+        Some(ShowsSecrets(fields)) => withhold(&body, fields),
+        None => body.clone(),
+    };
+    if let Err(e) = remember(&app, &record.id, kept_status, &kept_body).await {
         tracing::error!(error = %e, "could not keep the answer of an idempotent request");
     }
     Response::from_parts(head, Body::from(body))
+}
+
+/// The answer with the secrets in `fields` replaced by [`WITHHELD`]; an answer that is not a
+/// JSON object is kept as an empty one rather than risk keeping a secret.
+fn withhold(body: &Bytes, fields: &[&str]) -> Bytes {
+    let mut answer = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(answer)) => answer,
+        _ => serde_json::Map::new(),
+    };
+    for field in fields {
+        if let Some(value) = answer.get_mut(*field) {
+            *value = serde_json::Value::String(WITHHELD.into());
+        }
+    }
+    Bytes::from(serde_json::Value::Object(answer).to_string())
 }
 
 /// Takes the key for this request, or finds the answer it had.

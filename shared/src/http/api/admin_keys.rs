@@ -9,6 +9,7 @@ use crate::http::api::common::{list_page, Paging};
 use crate::http::api::schemas::{ApiKeyView, CreatedApiKey, Page};
 use crate::http::auth::Admin;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
+use crate::http::idempotency::showing_secrets;
 use crate::repo::keys;
 use crate::usecases::admin_keys;
 use axum::extract::State;
@@ -79,7 +80,8 @@ async fn create_key(
     let created = admin_keys::create(&app.repo, &admin.program.slug, &name, role).await?;
     let mut answer = view(&created.grant);
     answer["api_key"] = json!(created.api_key);
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    let response = (StatusCode::CREATED, Json(answer)).into_response();
+    Ok(showing_secrets(response, &["api_key"]))
 }
 
 #[utoipa::path(

@@ -9,6 +9,7 @@ use crate::http::api::schemas::{Page, PartnerApiKey, PartnerView};
 use crate::http::auth::Admin;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
+use crate::http::idempotency::showing_secrets;
 use crate::repo::keys;
 use crate::usecases::{groups, partners};
 use axum::extract::State;
@@ -161,5 +162,6 @@ async fn create_partner_api_key(
         .create_partner_key(slug, &partner_key, &hash_api_key(&api_key))
         .await?;
     let body = json!({ "api_key": api_key, "partner_key": partner_key });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let response = (StatusCode::CREATED, Json(body)).into_response();
+    Ok(showing_secrets(response, &["api_key"]))
 }

@@ -12,6 +12,7 @@ use crate::http::api::schemas::{
 };
 use crate::http::auth::PartnerAuth;
 use crate::http::extract::{JsonBody, PathParam, QueryParams};
+use crate::http::idempotency::showing_secrets;
 use crate::outbound::signing::new_secret;
 use crate::outbound::ssrf::check_endpoint;
 use crate::repo::codec::Versioned;
@@ -146,7 +147,8 @@ async fn create_postback(
     app.repo.insert(&auth.program.slug, &created).await?;
     let mut view = view(&created);
     view["secret"] = json!(secret);
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    let response = (StatusCode::CREATED, Json(view)).into_response();
+    Ok(showing_secrets(response, &["secret"]))
 }
 
 #[utoipa::path(
@@ -318,7 +320,7 @@ async fn rotate_postback_secret(
     auth: PartnerAuth,
     PathParam(id): PathParam<String>,
     QueryParams(rotation): QueryParams<Rotation>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let secret = new_secret();
     let rotated = change_postback(&app, &auth, &id, |p| {
         p.rotate_secret(secret.clone(), rotation.expire_previous)
@@ -326,7 +328,7 @@ async fn rotate_postback_secret(
     .await?;
     let mut view = view(&rotated);
     view["secret"] = json!(secret);
-    Ok(Json(view))
+    Ok(showing_secrets(Json(view).into_response(), &["secret"]))
 }
 
 #[utoipa::path(
