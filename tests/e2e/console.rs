@@ -522,6 +522,46 @@ async fn an_admin_runs_the_program_from_the_console_in_chromium() {
     .expect("scroll");
     screenshot(&c, "6-settings").await;
 
+    // Access: a read-only key made on the page reads but cannot change; the audit log lists
+    // its creation; revoking it on the page makes it fail at once.
+    fill(&c, "#api-key-form [name=name]", "console-reader").await;
+    click(&c, "#api-key-form button[type=submit]").await;
+    wait_text(&c, "#new-api-key", "phk_").await;
+    wait_text(&c, "#api-keys table", "console-reader").await;
+    let reader = texts(&c, "#new-api-key").await;
+    let program = api_get(&base, &reader, "/v1/program").await;
+    assert_eq!(program["slug"], "shop", "a read-only key reads: {program}");
+    let (status, refused) = post_json(
+        &format!("{base}/v1/partners"),
+        &[("authorization", format!("Bearer {reader}"))],
+        r#"{"email": "eve@example.com", "name": "Eve"}"#,
+    )
+    .await;
+    assert_eq!(status, 403, "a read-only key changes nothing: {refused}");
+    wait_text(&c, "#audit-log", "POST /v1/program/api-keys").await;
+    c.execute(
+        "document.getElementById('api-keys').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    screenshot(&c, "8-settings-access").await;
+    click(&c, "button[aria-label='Revoke the key console-reader']").await;
+    c.accept_alert().await.expect("confirm the revocation");
+    wait_text(&c, "#audit-log", "DELETE /v1/program/api-keys/").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer = api_get(&base, &reader, "/v1/program").await;
+        if answer["error"]["code"] == "unauthorized" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the revoked key still works: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // At 360 px nothing is wider than the screen. A full reload of the overview (the key kept
     // in the tab) renders well within a second on the local server; 3 s leaves a busy CI room.
     c.set_window_size(360, 800).await.expect("resize");

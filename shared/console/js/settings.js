@@ -1,6 +1,7 @@
 // Settings: the commission plan (the API's refusals shown at their field), provider credentials
 // (write-only: set or not set), the custom webhook's secret, postback signing, and a CSV import
-// with a dry run first.
+// with a dry run first; then the admin keys and the audit log.
+import { apiKeys, auditLog } from './access.js';
 import { api } from './api.js';
 import { field, h, notify, onSubmit, table } from './ui.js';
 
@@ -15,7 +16,8 @@ export default async function settings() {
   const program = await api('GET', '/v1/program');
   return h('section', { 'aria-labelledby': 'settings-title' },
     h('h1', { id: 'settings-title' }, `Settings: ${program.name} (${program.slug})`),
-    planForm(program), credentials(program), secret(program), postbacks(), csvImport());
+    planForm(program), credentials(program), secret(program), postbacks(), csvImport(),
+    await apiKeys(), await auditLog());
 }
 
 function planForm(program) {

@@ -18,7 +18,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
 /// Every file of the console: its path under `/console/`, its media type and its text.
-pub const ASSETS: [(&str, &str, &str); 13] = [
+pub const ASSETS: [(&str, &str, &str); 14] = [
     ("index.html", HTML, include_str!("../../console/index.html")),
     (
         "console.css",
@@ -51,6 +51,11 @@ pub const ASSETS: [(&str, &str, &str); 13] = [
         include_str!("../../console/js/rewards.js"),
     ),
     ("js/hooks.js", JS, include_str!("../../console/js/hooks.js")),
+    (
+        "js/access.js",
+        JS,
+        include_str!("../../console/js/access.js"),
+    ),
     (
         "js/settings.js",
         JS,
