@@ -3,13 +3,10 @@
 //! Chromium and its driver are Debian packages ./infra/test.sh installs (infra/services.sh); a
 //! screenshot of each page goes to target/console-screenshots/ for review.
 
-use crate::support::{seed_with, sign, Backend, Env};
+use crate::support::{seed_with, serve_shop, sign, Backend, Env};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use partnerhook::http::console::ASSETS;
-use partnerhook::outbound::ssrf::EndpointPolicy;
-use partnerhook::runtime::local;
-use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,26 +17,9 @@ use tower::ServiceExt;
 const BUDGET_BYTES: usize = 150 * 1024;
 const WAIT: Duration = Duration::from_secs(15);
 
-/// A local server on a fresh data folder with program `shop`: its base URL and secrets.
-async fn start() -> (String, program::CreatedProgram, PathBuf) {
-    let data = std::env::temp_dir().join(format!("ph-console-{}", uuid::Uuid::now_v7()));
-    let (admin_app, _) =
-        local::local_app(&data, EndpointPolicy::LOCAL).expect("open the data folder");
-    let created = program::create(&admin_app.repo, "shop", None, "EUR")
-        .await
-        .expect("create a program");
-    let listener = local::bind("127.0.0.1:0".parse().expect("address"))
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server_data = data.clone();
-    tokio::spawn(async move { local::serve(listener, &server_data, EndpointPolicy::LOCAL).await });
-    (base, created, data)
-}
-
 #[tokio::test]
 async fn console_files_carry_the_security_headers_and_fit_the_budget() {
-    let (base, _, data) = start().await;
+    let (base, _, data) = serve_shop("console").await;
     let http = reqwest::Client::new();
     for path in ["/console", "/console/js/main.js", "/console/nope.js"] {
         let answer = http.get(format!("{base}{path}")).send().await.expect("GET");
@@ -304,7 +284,7 @@ async fn wait_api(base: &str, key: &str, path: &str, check: impl Fn(&Value) -> b
 
 #[tokio::test]
 async fn an_admin_runs_the_program_from_the_console_in_chromium() {
-    let (base, created, data) = start().await;
+    let (base, created, data) = serve_shop("console").await;
     let key = created.admin_key.as_str();
     let secret = created.custom_webhook_secret.as_str();
     let driver = driver().await;

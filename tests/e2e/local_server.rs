@@ -1,8 +1,6 @@
 //! The local server over real HTTP: the embedded store on disk, the in-process queue and worker.
 
-use crate::support::{seed_with, sign, SEED, SEED_REFUND};
-use partnerhook::outbound::ssrf::EndpointPolicy;
-use partnerhook::runtime::local;
+use crate::support::{seed_with, serve_shop, sign, SEED, SEED_REFUND};
 use partnerhook::usecases::programs as program;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -29,19 +27,7 @@ async fn wait_for_status(client: &reqwest::Client, url: &str, key: &str, want: &
 
 /// A local server on a fresh data folder with program `shop` and partner `P-001` (key `pat`).
 async fn start() -> (String, program::CreatedProgram, PathBuf) {
-    let data = std::env::temp_dir().join(format!("ph-local-{}", uuid::Uuid::now_v7()));
-    // The operator CLI writes to the same folder the server reads (SQLite shares it).
-    let (admin_app, _) =
-        local::local_app(&data, EndpointPolicy::LOCAL).expect("open the data folder");
-    let created = program::create(&admin_app.repo, "shop", None, "EUR")
-        .await
-        .expect("create a program");
-    let listener = local::bind("127.0.0.1:0".parse().expect("address"))
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server_data = data.clone();
-    tokio::spawn(async move { local::serve(listener, &server_data, EndpointPolicy::LOCAL).await });
+    let (base, created, data) = serve_shop("local").await;
     let status = reqwest::Client::new()
         .post(format!("{base}/v1/partners"))
         .bearer_auth(&created.admin_key)

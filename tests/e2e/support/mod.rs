@@ -13,6 +13,7 @@ mod partners;
 mod queue;
 mod receiver;
 mod records;
+mod served;
 mod unspread;
 
 pub use dynamo::{dynamo_store, dynamo_table};
@@ -24,6 +25,7 @@ pub use ledger::{rewards, transaction};
 pub use partners::{as_partner, partner, partner_with_key, pat_listening};
 pub use receiver::Receiver;
 pub use records::stored_item_size;
+pub use served::serve_shop;
 pub use unspread::Unspread;
 
 /// Runs the scenario `async fn $name(backend: Backend)` of the calling module on both back ends,
