@@ -412,7 +412,12 @@ async fn an_admin_runs_the_program_from_the_console_in_chromium() {
     click(&c, "#events details summary").await;
     wait_text(&c, "#events details[open] pre", "ext-orphan").await;
     click(&c, "#events details[open] .replay button").await;
-    wait_text(&c, "#events details[open] [role=status]", "Replayed: skipped").await;
+    wait_text(
+        &c,
+        "#events details[open] [role=status]",
+        "Replayed: skipped",
+    )
+    .await;
 
     // The overview: today's sales bar holds both sales, and one unassigned and one rejected.
     go(&c, &base, "overview", "Overview").await;
