@@ -3,6 +3,7 @@
 //! is skipped, and events whose whole body was not kept are refused.
 
 use crate::incoming::{create_hook, map, post};
+use crate::providers::{fixture, now, setup, status_of, stripe, STRIPE_SECRET};
 use crate::support::{call, partner, rewards, scenario, Backend, Env, SEED};
 use partnerhook::domain::inbox::{
     expiry_for, keep_body, InboxEntry, Verdict, KEPT_BODY_BYTES, RETENTION_DAYS,
@@ -202,4 +203,55 @@ async fn events_without_their_whole_body_or_unknown_are_not_replayed(backend: Ba
         events(&env).await.iter().all(|e| e["replay_of"].is_null()),
         "no replay was kept"
     );
+}
+
+scenario!(a_stripe_event_replays_without_its_stale_signature_and_counts_once);
+async fn a_stripe_event_replays_without_its_stale_signature_and_counts_once(backend: Backend) {
+    let env = setup(backend, true).await;
+    let link = fixture("stripe/customer.created.json");
+    assert_eq!(
+        status_of(&stripe(&env, &link, STRIPE_SECRET, now()).await),
+        (200, "customer_linked")
+    );
+    let charge = fixture("stripe/charge.succeeded.json");
+    assert_eq!(
+        status_of(&stripe(&env, &charge, STRIPE_SECRET, now()).await),
+        (200, "created")
+    );
+    let first = events(&env).await[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The signing secret rolled since: the replay needs none, the admin key vouches for it.
+    let (status, body) = env
+        .api(
+            "PATCH",
+            "/v1/program",
+            Some(json!({"providers": {"stripe": {"signing_secret": "whsec_rolled"}}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, answer) = replay(&env, &first).await;
+    assert_eq!(
+        (
+            status,
+            answer["status"].as_str(),
+            answer["transaction_key"].as_str()
+        ),
+        (200, Some("skipped"), Some("ch_3PartnerhookTest01")),
+        "{answer}"
+    );
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("handled before")),
+        "{answer}"
+    );
+    let replayed = event(&env, answer["event_id"].as_str().unwrap_or_default()).await;
+    assert_eq!(
+        (replayed["source"].as_str(), replayed["replay_of"].as_str()),
+        (Some("stripe"), Some(first.as_str()))
+    );
+    env.run_worker().await;
+    assert_eq!(rewards(&env, "ch_3PartnerhookTest01").await.len(), 1);
 }
