@@ -382,6 +382,23 @@ async fn an_admin_runs_the_program_from_the_console_in_chromium() {
     wait_text(&c, "#events pre mark", "\"grossAmount\": \"lots\"").await;
     screenshot(&c, "2-inbox").await;
 
+    // A stored webhook replayed from its entry: the sale was recorded, so the replay skips it.
+    find(&c, "#filter-verdict")
+        .await
+        .select_by_value("accepted")
+        .await
+        .expect("filter");
+    wait_text(&c, "#events", "2 of 4 webhooks").await;
+    click(&c, "#events details summary").await;
+    wait_text(&c, "#events details[open] pre", "ext-orphan").await;
+    click(&c, "#events details[open] .replay button").await;
+    wait_text(
+        &c,
+        "#events details[open] [role=status]",
+        "Replayed: skipped",
+    )
+    .await;
+
     // The overview: today's sales bar holds both sales, and one unassigned and one rejected.
     go(&c, &base, "overview", "Overview").await;
     wait_text(&c, "#count-unassigned", "1").await;

@@ -26,6 +26,7 @@ mod postbacks;
 mod provider_edges;
 mod providers;
 mod refusals;
+mod replay;
 mod support;
 mod transactions_api;
 

@@ -203,6 +203,21 @@ async fn answers_have_the_documented_fields() {
         None,
     )
     .await;
+    let replayed = admin(
+        "POST",
+        &format!("/v1/events/{event}/replay"),
+        "/v1/events/{id}/replay",
+        None,
+    )
+    .await;
+    let replay = replayed["event_id"].as_str().expect("the replay's event");
+    admin(
+        "GET",
+        &format!("/v1/events/{replay}"),
+        "/v1/events/{id}",
+        None,
+    )
+    .await;
 
     // The lifecycle: inv_1's reward held then approved, the action's declined, inv_1's paid.
     env.run_worker().await;

@@ -1,5 +1,6 @@
-// Inbox: every received webhook, newest first, filtered by source and verdict, with its raw body.
-import { all } from './api.js';
+// Inbox: every received webhook, newest first, filtered by source and verdict, with its raw body,
+// and a button that runs a stored one again after a fix.
+import { all, api, enc } from './api.js';
 import { h, when } from './ui.js';
 
 const VERDICTS = ['accepted', 'skipped', 'ignored', 'pending', 'rejected'];
@@ -24,8 +25,7 @@ export default async function inbox(params) {
   }
   render();
   return h('section', { 'aria-labelledby': 'inbox-title' },
-    h('h1', { id: 'inbox-title' }, 'Inbox'), filters, list,
-    h('p', { class: 'muted' }, 'Replaying a stored webhook needs an API route that does not exist yet; send it again from its source.'));
+    h('h1', { id: 'inbox-title' }, 'Inbox'), filters, list);
 }
 
 function entry(e) {
@@ -34,8 +34,35 @@ function entry(e) {
       h('span', { class: `badge verdict-${e.verdict}` }, e.verdict), ` ${e.http_status} ${e.outcome}`,
       e.transaction_key ? ` · ${e.transaction_key}` : ''),
     e.reason ? h('p', { class: 'error' }, `Reason: ${e.reason}`) : null,
+    e.replay_of ? h('p', { class: 'muted' }, `Replay of ${e.replay_of}`) : null,
     e.body_truncated ? h('p', { class: 'muted' }, 'The body was cut to the first 64 KiB.') : null,
-    h('pre', { tabindex: 0, 'aria-label': 'Raw body' }, pretty(e)));
+    h('pre', { tabindex: 0, 'aria-label': 'Raw body' }, pretty(e)),
+    replay(e));
+}
+
+// Runs the stored body again through its source's code (kept as a new event); only an entry
+// that kept its whole body can be, and a test URL's sample creates nothing.
+function replay(e) {
+  if (e.request || e.body_truncated || e.source === 'incoming-test') return null;
+  const answer = h('p', { role: 'status', 'aria-live': 'polite' });
+  const button = h('button', {
+    type: 'button',
+    'aria-label': `Replay the webhook received ${when(e.received_at)} from ${e.source}`,
+    onclick: async () => {
+      button.disabled = true;
+      answer.className = '';
+      try {
+        const done = await api('POST', `/v1/events/${enc(e.id)}/replay`);
+        answer.textContent = `Replayed: ${done.status}${done.reason ? ` (${done.reason})` : ''}, kept as event ${done.event_id}.`;
+      } catch (err) {
+        answer.className = 'error';
+        answer.textContent = `Replay refused: ${err.message}`;
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, 'Replay');
+  return h('div', { class: 'replay' }, button, answer);
 }
 
 // The body pretty-printed, with the lines naming the field the reason names marked.

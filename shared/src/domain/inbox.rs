@@ -96,6 +96,12 @@ pub struct InboxEntry {
     /// Present when the sender was not verified: what is kept in place of the whole body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestSummary>,
+    /// The incoming webhook whose URL received it, so a replay finds its mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<String>,
+    /// Present on a replay: the id of the entry whose body it ran again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<String>,
 }
 
 /// What is kept of a request whose sender was not verified: selected headers (no credentials,
@@ -219,6 +225,40 @@ impl InboxEntry {
     }
 }
 
+/// Why an entry cannot be run again: only a whole body kept is the webhook as it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReplayable {
+    /// Its sender was not verified: only a summary and the first KiB were kept.
+    Unverified,
+    /// The body was over [`KEPT_BODY_BYTES`] and was cut.
+    Truncated,
+    /// The stored body does not decode (damaged).
+    Damaged,
+}
+
+impl InboxEntry {
+    /// The body exactly as received, if the entry kept all of it.
+    pub fn replayable_body(&self) -> Result<Vec<u8>, NotReplayable> {
+        if self.request.is_some() {
+            return Err(NotReplayable::Unverified);
+        }
+        if self.body_truncated {
+            return Err(NotReplayable::Truncated);
+        }
+        let shown = self.shown();
+        match shown.body_encoding {
+            BodyEncoding::Base64 => base64::engine::general_purpose::STANDARD
+                .decode(&shown.body)
+                .map_err(|_| NotReplayable::Damaged),
+            // `shown` gives a compressed body that does not inflate back as empty text.
+            _ if self.body_encoding == BodyEncoding::Deflate && shown.body.is_empty() => {
+                Err(NotReplayable::Damaged)
+            }
+            _ => Ok(shown.body.into_bytes()),
+        }
+    }
+}
+
 /// Epoch seconds when an entry received at `received_at` goes, kept `days`.
 pub fn expiry_for(received_at: Millis, days: i64) -> i64 {
     received_at / 1000 + days * 24 * 3600
@@ -260,6 +300,8 @@ mod tests {
             body_truncated,
             expires_at: 0,
             request: None,
+            hook: None,
+            replay_of: None,
         }
     }
 
@@ -296,6 +338,32 @@ mod tests {
         // A short body stays as it came: compressing it would store more.
         assert_eq!(entry(b"{}").body_encoding, BodyEncoding::Utf8);
         assert_eq!(entry(b"{}").shown(), entry(b"{}"));
+    }
+
+    #[test]
+    fn only_a_whole_verified_body_is_replayable() {
+        let text = "{\"a\": 1}".repeat(300);
+        assert_eq!(
+            entry(text.as_bytes()).replayable_body(),
+            Ok(text.into_bytes())
+        );
+        assert_eq!(entry(&[0xff, 0xfe]).replayable_body(), Ok(vec![0xff, 0xfe]));
+        assert_eq!(entry(b"").replayable_body(), Ok(vec![]));
+        assert_eq!(
+            entry(&vec![b'a'; KEPT_BODY_BYTES + 1]).replayable_body(),
+            Err(NotReplayable::Truncated)
+        );
+        let unverified = InboxEntry {
+            request: Some(RequestSummary::of([], Some(b"{}"))),
+            ..entry(b"{}")
+        };
+        assert_eq!(unverified.replayable_body(), Err(NotReplayable::Unverified));
+        let damaged = InboxEntry {
+            body: "not deflate".into(),
+            body_encoding: BodyEncoding::Deflate,
+            ..entry(b"{}")
+        };
+        assert_eq!(damaged.replayable_body(), Err(NotReplayable::Damaged));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::domain::program::Program;
 use crate::error::AppError;
 use crate::repo::throttle::Allowance;
 use crate::sources::incoming::actions::apply;
-use crate::sources::incoming::capture_sample;
-use crate::sources::step::{Accepted, Source};
+use crate::sources::incoming::{capture_sample, SOURCE as INCOMING, TEST_SOURCE as INCOMING_TEST};
+use crate::sources::step::{step, Accepted, Source};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -57,12 +57,15 @@ pub async fn source_webhook<S: Source>(
     let program = &program;
     receive(
         app,
-        source,
+        Received {
+            source,
+            hook: None,
+            started,
+        },
         program,
         headers,
         body,
-        started,
-        move |bytes| async move { S::step(app, program, headers, &bytes).await },
+        move |bytes| async move { step::<S>(app, program, headers, &bytes).await },
     )
     .await
 }
@@ -78,7 +81,7 @@ async fn incoming_webhook(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let source = if test { "incoming-test" } else { "incoming" };
+    let source = if test { INCOMING_TEST } else { INCOMING };
     let hook = match app.repo.get_hook(id).await {
         Ok(Some(hook)) if token_matches(&hook.value, token) => hook.value,
         // A wrong token answers like a missing webhook: the URL is the credential.
@@ -103,11 +106,14 @@ async fn incoming_webhook(
     let (program, hook) = (&program, &hook);
     receive(
         app,
-        source,
+        Received {
+            source,
+            hook: Some(&hook.id),
+            started,
+        },
         program,
         headers,
         body,
-        started,
         move |bytes| async move {
             if test {
                 capture_sample(app, hook, headers, &bytes).await
@@ -161,16 +167,22 @@ pub async fn incoming_test(
     incoming_webhook(&app, &id, &token, true, &headers, body).await
 }
 
+/// Where a request came in: its source, the incoming webhook whose URL it used, when.
+pub struct Received<'a> {
+    pub source: &'a str,
+    pub hook: Option<&'a str>,
+    pub started: Instant,
+}
+
 /// The part of the ingest path after the program is known: read the body under the cap, run
 /// the step, keep the inbox entry (a small one, within the program's allowance, when the
 /// sender was not verified), log, answer.
 async fn receive<F, Fut>(
     app: &App,
-    source: &str,
+    received: Received<'_>,
     program: &Program,
     headers: &HeaderMap,
     body: Body,
-    started: Instant,
     step: F,
 ) -> Response
 where
@@ -195,15 +207,27 @@ where
         if let Err(throttled) = take_refusal(app, &program.slug).await {
             log_line(
                 &program.slug,
-                source,
+                received.source,
                 "throttled",
                 throttled.code(),
-                started,
+                received.started,
             );
             return throttled.into_response();
         }
     }
-    let mut entry = inbox_entry(app, source, headers, bytes.as_deref(), unverified);
+    let entry = inbox_entry(app, &received, headers, bytes.as_deref(), unverified);
+    answer(app, program, entry, result, received.started).await
+}
+
+/// Keeps the inbox entry with the step's verdict, logs one line and answers: what a webhook
+/// and its replay share.
+pub async fn answer(
+    app: &App,
+    program: &Program,
+    mut entry: InboxEntry,
+    result: Result<Accepted, AppError>,
+    started: Instant,
+) -> Response {
     match &result {
         Ok(accepted) => {
             entry.verdict = Verdict::of(accepted.outcome);
@@ -223,7 +247,7 @@ where
     }
     log_line(
         &program.slug,
-        source,
+        &entry.source,
         entry.verdict.as_str(),
         &entry.outcome,
         started,
@@ -276,9 +300,9 @@ async fn take_refusal(app: &App, program: &str) -> Result<(), AppError> {
 /// A new inbox entry (verdict and outcome to be filled in) with the body as received, or,
 /// for an unverified sender, its first kilobyte and a summary of the request, kept a week.
 /// `body` is `None` when it was over the cap and not read.
-fn inbox_entry(
+pub fn inbox_entry(
     app: &App,
-    source: &str,
+    received: &Received<'_>,
     headers: &HeaderMap,
     body: Option<&[u8]>,
     unverified: bool,
@@ -298,7 +322,7 @@ fn inbox_entry(
     });
     InboxEntry {
         id: uuid::Uuid::now_v7().to_string(),
-        source: source.to_string(),
+        source: received.source.to_string(),
         received_at,
         verdict: Verdict::Rejected,
         outcome: String::new(),
@@ -314,6 +338,8 @@ fn inbox_entry(
         body_truncated,
         expires_at: expiry_for(received_at, days),
         request,
+        hook: received.hook.map(str::to_string),
+        replay_of: None,
     }
 }
 

@@ -35,14 +35,22 @@ pub struct Custom;
 impl Source for Custom {
     const NAME: &'static str = SOURCE;
 
-    fn step<'a>(
+    fn verify(
+        _app: &App,
+        program: &Program,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), AppError> {
+        verify(headers, body, &program.custom_webhook_secrets)
+    }
+
+    fn apply<'a>(
         app: &'a App,
         program: &'a Program,
         headers: &'a HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, AppError>> {
         Box::pin(async move {
-            verify(headers, body, &program.custom_webhook_secrets)?;
             require_json(headers)?;
             let (outcome, key) = match parse(body, program)? {
                 CustomEvent::Created(transaction) => {

@@ -7,4 +7,5 @@ pub mod body;
 pub mod custom;
 pub mod incoming;
 pub mod providers;
+pub mod replay;
 pub mod step;

@@ -1,5 +1,6 @@
-//! What every source of webhooks shares: the [`Source`] step that verifies, parses and applies
-//! a body for a program, and what it answers when the body is authentic and well formed.
+//! What every source of webhooks shares: the [`Source`] that verifies, then parses and applies
+//! a body for a program ([`step`]), and what it answers when the body is authentic and well
+//! formed.
 
 use crate::app::App;
 use crate::domain::outcome::Outcome;
@@ -36,11 +37,31 @@ pub trait Source: 'static {
     /// The path segment and the inbox's `source`.
     const NAME: &'static str;
 
-    /// Verifies, parses and applies the body for the program.
-    fn step<'a>(
+    /// Checks that the request comes from the sender (signature, credentials, timestamp).
+    fn verify(
+        app: &App,
+        program: &Program,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), AppError>;
+
+    /// Parses and applies an authentic body for the program: what a webhook and its replay
+    /// share (a replay is vouched for by the admin key, its signature being stale).
+    fn apply<'a>(
         app: &'a App,
         program: &'a Program,
         headers: &'a HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, AppError>>;
+}
+
+/// Verifies, parses and applies the body for the program.
+pub async fn step<S: Source>(
+    app: &App,
+    program: &Program,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Accepted, AppError> {
+    S::verify(app, program, headers, body)?;
+    S::apply(app, program, headers, body).await
 }

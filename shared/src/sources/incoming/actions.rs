@@ -246,7 +246,7 @@ async fn create_transaction(
     };
     let transaction = NewTransaction {
         key: key.clone(),
-        source: "incoming".into(),
+        source: super::SOURCE.into(),
         customer: Some(NewCustomer {
             key: customer_key,
             email,

@@ -14,6 +14,10 @@ use crate::sources::incoming::body::read_body;
 use crate::sources::step::Accepted;
 use axum::http::HeaderMap;
 
+/// The inbox's `source` of a production URL's webhooks, and of a test URL's samples.
+pub const SOURCE: &str = "incoming";
+pub const TEST_SOURCE: &str = "incoming-test";
+
 /// Test URL: keeps the sample with its field paths, and creates nothing.
 pub async fn capture_sample(
     app: &App,

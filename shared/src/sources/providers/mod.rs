@@ -22,20 +22,28 @@ use axum::http::HeaderMap;
 use futures::future::BoxFuture;
 use std::marker::PhantomData;
 
-/// A payment provider as a source of the ingest path: authenticate, parse, apply.
+/// A payment provider as a source of the ingest path: authenticate, then parse and apply.
 pub struct Payments<P>(PhantomData<P>);
 
 impl<P: Provider + 'static> Source for Payments<P> {
     const NAME: &'static str = P::NAME;
 
-    fn step<'a>(
+    fn verify(
+        app: &App,
+        program: &Program,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), AppError> {
+        P::authenticate(headers, body, &program.providers, app.now() / 1000)
+    }
+
+    fn apply<'a>(
         app: &'a App,
         program: &'a Program,
         headers: &'a HeaderMap,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Accepted, AppError>> {
         Box::pin(async move {
-            P::authenticate(headers, body, &program.providers, app.now() / 1000)?;
             let event = P::parse(headers, body, program)?;
             apply(app, program, P::NAME, event).await
         })

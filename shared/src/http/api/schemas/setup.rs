@@ -72,6 +72,22 @@ pub struct EventView {
     /// Only when the sender was not verified (bad or missing credentials or signature, stale
     /// timestamp, body over the cap): `body` is then its first KiB.
     pub request: Option<RequestSummaryView>,
+    /// The incoming webhook whose URL received it (`incoming` sources).
+    pub hook: Option<String>,
+    /// On a replay: the id of the event whose body it ran again.
+    pub replay_of: Option<String>,
+}
+
+/// What a webhook (or its replay) did.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    /// The outcome: `created`, `skipped`, `refunded`, ...
+    pub status: String,
+    pub transaction_key: Option<String>,
+    /// Why it was ignored, skipped or kept waiting.
+    pub reason: Option<String>,
+    /// The inbox entry that keeps it.
+    pub event_id: String,
 }
 
 /// What is kept of a request whose sender was not verified.
